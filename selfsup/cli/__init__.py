@@ -1,0 +1,1 @@
+"""The ``selfsup`` command line."""

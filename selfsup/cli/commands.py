@@ -1,0 +1,81 @@
+"""The table of ``selfsup`` subcommands: each parses its options and calls the pipeline."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from selfsup import pipeline
+from selfsup.transforms import get_transform_class
+from selfsup.utils.config import ConfigError, describe_kwargs
+
+__all__ = ["COMMANDS", "Command"]
+
+
+def _no_extra_help(options: dict) -> list[tuple[str, str, str]]:
+    return []
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """One subcommand: its option schema and the pipeline call it makes."""
+
+    name: str
+    summary: str
+    schema: type
+    call: Callable[..., Any]
+    extra_help: Callable[[dict], list[tuple[str, str, str]]] = _no_extra_help
+
+    def with_config_file(self, options: dict) -> dict:
+        """Merges ``config=FILE.yaml`` under the command-line options (which win)."""
+        path = options.pop("config", None)
+        if path is None:
+            return options
+        if not Path(str(path)).is_file():
+            raise ConfigError(f"config file {str(path)!r} does not exist")
+        try:
+            loaded = yaml.safe_load(Path(str(path)).read_text()) or {}
+        except yaml.YAMLError as error:
+            raise ConfigError(f"config file {str(path)!r} is not valid YAML: {error}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {str(path)!r} must hold a mapping of key: value")
+        return _merge(loaded, options)
+
+    def run(self, options: dict) -> None:
+        result = self.call(**options)
+        if result is not None:
+            print(result)
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _transform_help(options: dict) -> list[tuple[str, str, str]]:
+    method = options.get("method", pipeline.PreviewConfig.method)
+    cls = get_transform_class(str(method))
+    return [(key, default, f"{cls.__name__} argument") for key, default, _ in describe_kwargs(cls)]
+
+
+COMMANDS: dict[str, Command] = {
+    cmd.name: cmd
+    for cmd in [
+        Command(
+            name="preview",
+            summary="write a PNG of images beside the views a method's augmentations make",
+            schema=pipeline.PreviewConfig,
+            call=pipeline.preview,
+            extra_help=_transform_help,
+        ),
+    ]
+}

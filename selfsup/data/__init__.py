@@ -1,0 +1,48 @@
+"""Datasets over folders of images, robust image decoding and collate functions."""
+
+from __future__ import annotations
+
+from selfsup.data.collate import (
+    BaseCollateFunction,
+    ImageCollateFunction,
+    MoCoCollateFunction,
+    SimCLRCollateFunction,
+)
+from selfsup.data.folder_index import ROOT_CLASS, FolderIndex, index_image_folder
+from selfsup.data.image_dataset import ImageDataset
+from selfsup.data.image_loading import (
+    IMAGE_EXTENSIONS,
+    ImageDecodeError,
+    check_image_header,
+    load_image,
+    to_rgb,
+)
+from selfsup.data.multi_crop_collate import (
+    DINOCollateFunction,
+    MultiCropCollateFunction,
+    SwaVCollateFunction,
+)
+from selfsup.data.multi_view_collate import MultiViewCollate
+from selfsup.data.undecoded import UndecodedImage, is_undecoded
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ROOT_CLASS",
+    "BaseCollateFunction",
+    "DINOCollateFunction",
+    "FolderIndex",
+    "ImageCollateFunction",
+    "ImageDataset",
+    "ImageDecodeError",
+    "MoCoCollateFunction",
+    "MultiCropCollateFunction",
+    "MultiViewCollate",
+    "SimCLRCollateFunction",
+    "SwaVCollateFunction",
+    "UndecodedImage",
+    "check_image_header",
+    "index_image_folder",
+    "is_undecoded",
+    "load_image",
+    "to_rgb",
+]

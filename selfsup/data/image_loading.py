@@ -1,0 +1,196 @@
+"""Robust image decoding: any file PIL reads becomes an 8-bit RGB image the right way up.
+
+Self-supervised training folders are rarely clean: palette PNGs with transparency, 16-bit
+medical or scientific images, CMYK JPEGs from print workflows, phone photos stored sideways
+with an EXIF orientation tag, and files that are empty, truncated or not images at all.
+:func:`load_image` turns every readable file into the same thing, an ``RGB`` PIL image, and
+raises :class:`ImageDecodeError` (naming the file) for everything else.
+
+Conversion rules, by PIL mode:
+
+- ``RGB``: unchanged. ``1``, ``L``, ``CMYK``, ``YCbCr`` and other colour modes: PIL's
+  conversion (CMYK uses ``R = 255 * (1 - C) * (1 - K)``, likewise for G and B).
+- Anything with transparency (``RGBA``, ``LA``, ``PA``, ``RGBa``, ``La``, ``P``/``L``/``RGB``
+  with a ``transparency`` key): composited over an opaque white background, which is how
+  such images look on a page or in a file browser.
+- ``I;16`` (16-bit), and ``I`` (32-bit integer, how PIL opens 16-bit PGM and some 16-bit
+  TIFFs): read as unsigned 16-bit values, clipped to ``[0, 65535]`` and scaled to 8 bits by
+  rounding ``v * 255 / 65535``, so white stays white (never clipped to 255 or shifted).
+- ``F`` (32-bit float): values in ``[0, 1]`` when the image's maximum is at most 1, otherwise
+  in ``[0, 255]`` (PIL's own convention); clipped to the range, scaled to 8 bits, NaN -> 0.
+
+The EXIF orientation tag is applied with :func:`PIL.ImageOps.exif_transpose`. Decoding never
+changes PIL's process-wide switches (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays as it is).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+import numpy as np
+from PIL import Image, ImageOps
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ImageDecodeError",
+    "check_image_header",
+    "load_image",
+    "to_rgb",
+]
+
+IMAGE_EXTENSIONS: Final[frozenset[str]] = frozenset(
+    {".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"}
+)
+"""Lower-case file extensions (with the dot) that are indexed as images."""
+
+_EXIF_ORIENTATION_TAG: Final = 0x0112
+_TRANSPOSED_ORIENTATIONS: Final = frozenset({5, 6, 7, 8})
+_ALPHA_MODES: Final = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+_SIXTEEN_BIT_MODES: Final = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+_HEADER_BYTES: Final = 32
+_WHITE: Final = (255, 255, 255, 255)
+
+
+class ImageDecodeError(OSError):
+    """A file could not be read as an image.
+
+    Args:
+        path: The file that failed.
+        reason: Why it failed, e.g. ``"empty file"`` or PIL's error message.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        super().__init__(f"cannot decode image {os.fspath(path)!r}: {reason}")
+        self.path = os.fspath(path)
+        self.reason = reason
+
+
+def _sniff_format(header: bytes) -> str | None:
+    """Names the image format whose magic bytes start ``header``, or None if none matches."""
+    if header.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if header.startswith(b"\x89PNG\r\n\x1a\n"):
+        # The IHDR chunk (length, type, 13 data bytes, CRC) must follow the signature.
+        return "PNG" if len(header) >= 32 and header[12:16] == b"IHDR" else None
+    if header[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+") and len(header) >= 8:
+        return "TIFF"
+    if header.startswith(b"BM") and len(header) >= 26:
+        return "BMP"
+    if header.startswith(b"RIFF") and header[8:12] == b"WEBP" and header[12:15] == b"VP8":
+        return "WEBP"
+    if len(header) >= 3 and header[0:1] == b"P" and header[1:2] in b"1234567":
+        return "PPM" if header[2:3].isspace() else None
+    if header[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    return None
+
+
+def check_image_header(path: str | os.PathLike[str]) -> str | None:
+    """Cheaply checks that a file starts like an image, without decoding it.
+
+    Reads the first 32 bytes and matches the magic numbers of JPEG, PNG (signature plus
+    IHDR chunk), TIFF, BMP, WebP, PPM/PGM/PBM and GIF. A file that matches none of them
+    is opened with :func:`PIL.Image.open` (header only), so any other format PIL knows
+    still passes; only that rare fallback costs more than one small read.
+
+    Args:
+        path: File to check.
+
+    Returns:
+        None when the header looks valid, otherwise a short reason such as
+        ``"empty file"`` or ``"not an image (unrecognised header)"``.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            header = os.read(fd, _HEADER_BYTES)
+        finally:
+            os.close(fd)
+    except OSError as error:
+        return f"unreadable: {error.strerror or error}"
+    if not header:
+        return "empty file"
+    if _sniff_format(header) is not None:
+        return None
+    try:
+        with Image.open(path):
+            return None
+    except Exception as error:  # PIL raises many exception types for bad files
+        return f"not an image ({error})"
+
+
+def _scale_to_uint8(values: np.ndarray, maximum: float) -> np.ndarray:
+    """Clips ``values`` to ``[0, maximum]`` and scales them to rounded uint8 in [0, 255]."""
+    as_float = np.nan_to_num(values.astype(np.float64), nan=0.0)
+    scaled = np.clip(as_float, 0.0, maximum) * (255.0 / maximum)
+    return np.rint(scaled).astype(np.uint8)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Converts a PIL image of any mode to 8-bit ``RGB`` following the module's rules.
+
+    Args:
+        image: A loaded PIL image of any mode (``1``, ``L``, ``LA``, ``P``, ``RGBA``, ``CMYK``,
+            ``I;16``, ``I``, ``F``, ...).
+
+    Returns:
+        An ``RGB`` image of the same size (the input itself when it is already ``RGB``
+        without a transparency key). Alpha is composited over white.
+    """
+    mode = image.mode
+    if mode in _SIXTEEN_BIT_MODES:
+        gray = _scale_to_uint8(np.asarray(image), 65535.0)
+        return Image.fromarray(gray, mode="L").convert("RGB")
+    if mode == "F":
+        values = np.asarray(image, dtype=np.float32)
+        finite = values[np.isfinite(values)]
+        maximum = 1.0 if finite.size == 0 or float(finite.max()) <= 1.0 else 255.0
+        return Image.fromarray(_scale_to_uint8(values, maximum), mode="L").convert("RGB")
+    if mode in _ALPHA_MODES or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, _WHITE)
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if mode == "RGB":
+        return image
+    return image.convert("RGB")
+
+
+def _draft_request(image: Image.Image, draft_size: int | tuple[int, int]) -> tuple[int, int]:
+    """The (width, height) to ask JPEG draft for, in the file's stored orientation."""
+    width, height = (draft_size, draft_size) if isinstance(draft_size, int) else draft_size
+    orientation = image.getexif().get(_EXIF_ORIENTATION_TAG, 1)
+    if orientation in _TRANSPOSED_ORIENTATIONS:
+        return height, width
+    return width, height
+
+
+def load_image(
+    path: str | os.PathLike[str], *, draft_size: int | tuple[int, int] | None = None
+) -> Image.Image:
+    """Decodes an image file into an 8-bit ``RGB`` PIL image, EXIF orientation applied.
+
+    Args:
+        path: Image file to read (any format PIL reads; the extension is not trusted).
+        draft_size: Optional size hint, an int ``s`` (meaning ``(s, s)``) or ``(width,
+            height)`` in displayed orientation. JPEGs much larger than it are decoded at a
+            reduced scale (1/2, 1/4 or 1/8, PIL's ``draft`` mode), which is several times
+            faster; the result is never smaller than the hint in either side, unless the
+            file itself is. Other formats ignore it.
+
+    Returns:
+        The decoded ``RGB`` image, values uint8 in [0, 255].
+
+    Raises:
+        ImageDecodeError: The file is missing, empty, truncated, not an image, or PIL
+            cannot decode it. The message names the file and the cause.
+    """
+    try:
+        with Image.open(path) as image:
+            if draft_size is not None and image.format == "JPEG":
+                image.draft("RGB", _draft_request(image, draft_size))
+            image.load()
+            ImageOps.exif_transpose(image, in_place=True)
+            return to_rgb(image)
+    except Exception as error:  # corrupt files make PIL raise many exception types
+        raise ImageDecodeError(path, str(error) or type(error).__name__) from error

@@ -1,0 +1,17 @@
+"""High-level Python API, re-exported at the top level: ``selfsup.preview()``, ``train()``, ..."""
+
+from selfsup.pipeline.embed import EmbedConfig, EmbedResult, embed, load_backbone
+from selfsup.pipeline.preview import PreviewConfig, preview
+from selfsup.pipeline.train import TrainConfig, TrainResult, train
+
+__all__ = [
+    "EmbedConfig",
+    "EmbedResult",
+    "PreviewConfig",
+    "TrainConfig",
+    "TrainResult",
+    "embed",
+    "load_backbone",
+    "preview",
+    "train",
+]

@@ -1,0 +1,307 @@
+"""``selfsup.train``: self-supervised training on a folder of images."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, Subset
+
+from selfsup.data import ImageDataset, MultiViewCollate
+from selfsup.methods import get_method_class, list_methods
+from selfsup.pipeline._files import write_atomically
+from selfsup.training import (
+    AtomicCheckpoint,
+    CollapseMonitor,
+    KNNMonitor,
+    MetricsWriter,
+    OptimizerConfig,
+    SSLTrainingModule,
+)
+from selfsup.transforms import EvalTransform, get_transform_class
+from selfsup.utils.config import ConfigError, build_config, check_kwargs, choices, to_yaml
+
+__all__ = ["TrainConfig", "TrainResult", "train"]
+
+logger = logging.getLogger(__name__)
+
+
+def _help(text: str, default: Any = None) -> Any:
+    return dataclasses.field(default=default, metadata={"help": text})
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Options of ``selfsup train`` (and keyword arguments of :func:`selfsup.train`)."""
+
+    data: str | None = _help("folder of training images (required)")
+    method: str = choices(list_methods, "simclr", "SSL method")
+    backbone: str | None = _help(
+        "backbone: resnet-18, torchvision/<model>, timm/<model> (default: resnet-18; "
+        "vit-tiny for mae and msn)"
+    )
+    width: float | None = _help("width multiplier of selfsup's ResNets")
+    epochs: int = _help("training epochs", 100)
+    batch_size: int = _help("images per batch and device", 256)
+    input_size: int | None = _help("crop size of the views (default: the method's transform)")
+    transform: dict[str, Any] = dataclasses.field(
+        default_factory=dict,
+        metadata={"help": "arguments of the method's transform, e.g. transform.gaussian_blur=0"},
+    )
+    method_args: dict[str, Any] = dataclasses.field(
+        default_factory=dict,
+        metadata={"help": "arguments of the method, e.g. method_args.temperature=0.2"},
+    )
+    optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+    val_data: str | None = _help("labeled folder (class subfolders) for the kNN monitor")
+    knn_k: int = _help("neighbours of the kNN monitor", 200)
+    knn_t: float = _help("temperature of the kNN monitor", 0.1)
+    knn_every: int = _help("run the kNN monitor every N epochs", 1)
+    collapse_threshold: float | None = _help("collapse warning below this std (0.3/sqrt(dim))")
+    stop_on_collapse: bool = _help("stop the run when the representation collapses", False)
+    probe_size: int = _help("images embedded every epoch for the collapse monitor", 512)
+    num_workers: int | None = _help("DataLoader workers (default: available cores)")
+    seed: int = _help("random seed", 0)
+    out: str | None = _help("run folder (default: runs/<method>-<date>)")
+    resume: bool = _help("continue from <out>/last.ckpt", False)
+    accelerator: str = _help("Lightning accelerator: auto, cpu, gpu, ...", "auto")
+    devices: Any = _help("Lightning devices: auto, a count or a list", "auto")
+    num_nodes: int = _help("Lightning num_nodes", 1)
+    strategy: str = _help("Lightning strategy: auto, ddp, ...", "auto")
+    precision: str = _help("Lightning precision: 32-true, bf16-mixed, 16-mixed", "32-true")
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What :func:`selfsup.train` wrote and measured."""
+
+    out_dir: Path
+    checkpoint: Path
+    backbone: Path
+    metrics: Path
+    summary: dict[str, Any]
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _loader(dataset, batch_size: int, workers: int, shuffle: bool, drop_last: bool, pin: bool):
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        drop_last=drop_last,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        pin_memory=pin,
+        collate_fn=MultiViewCollate(),
+    )
+
+
+def _evenly_spaced(dataset, count: int):
+    if len(dataset) <= count:
+        return dataset
+    step = len(dataset) / count
+    return Subset(dataset, [int(i * step) for i in range(count)])
+
+
+def _resolve_out(config: TrainConfig) -> Path:
+    if config.out is not None:
+        return Path(config.out)
+    return Path("runs") / f"{config.method}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _params(fn) -> dict[str, inspect.Parameter]:
+    return dict(inspect.signature(fn).parameters)
+
+
+def _size_arguments(transform_cls: type, input_size: int) -> dict[str, Any]:
+    """Transform arguments that set the main crop to ``input_size`` (smaller crops in proportion)."""
+    params = _params(transform_cls)
+    for main, small in (
+        ("input_size", None),
+        ("global_crop_size", "local_crop_size"),
+        ("random_size", "focal_size"),
+    ):
+        if main in params:
+            sizes = {main: input_size}
+            if small is not None:
+                ratio = params[small].default / params[main].default
+                sizes[small] = max(1, round(input_size * ratio))
+            return sizes
+    if "crop_sizes" in params:
+        defaults = params["crop_sizes"].default
+        return {"crop_sizes": tuple(max(1, round(input_size * s / defaults[0])) for s in defaults)}
+    raise ConfigError(f"input_size cannot be set for {transform_cls.__name__}")
+
+
+def _view_size(transform_cls: type, kwargs: dict[str, Any]) -> int:
+    """Side of the main views the transform makes (the size embeddings are computed at)."""
+    params = _params(transform_cls)
+    for key in ("input_size", "global_crop_size", "random_size", "crop_sizes"):
+        if key in params:
+            value = kwargs.get(key, params[key].default)
+            value = value[0] if key == "crop_sizes" else value
+            return int(value if isinstance(value, int) else value[0])
+    return 224
+
+
+def _build_transform(config: TrainConfig) -> tuple[Any, int]:
+    """The method's view transform and the side of its main views."""
+    transform_cls = get_transform_class(get_method_class(config.method).transform_name)
+    kwargs = dict(config.transform)
+    if config.input_size is not None:
+        for key, value in _size_arguments(transform_cls, config.input_size).items():
+            kwargs.setdefault(key, value)
+    kwargs = check_kwargs(transform_cls, kwargs, owner=f"transform {transform_cls.__name__}")
+    return transform_cls(**kwargs), _view_size(transform_cls, kwargs)
+
+
+def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
+    """Trains a self-supervised model on a folder of images.
+
+    Args:
+        config: A :class:`TrainConfig`; or give its fields as keyword arguments
+            (``selfsup.train(data="images/", method="simclr", epochs=10)``).
+        **options: Fields of :class:`TrainConfig`, nested ones as dicts
+            (``optimizer={"lr": 0.1}``).
+
+    Returns:
+        A :class:`TrainResult` with the paths of the run folder's files and its summary.
+
+    Raises:
+        ValueError: an unknown option, a bad value, a missing or empty data folder, or a batch
+            size larger than the data set.
+    """
+    if config is None:
+        config = build_config(TrainConfig, options, command="selfsup train")
+    elif options:
+        config = build_config(
+            TrainConfig, {**dataclasses.asdict(config), **options}, command="selfsup train"
+        )
+    if config.data is None:
+        raise ConfigError("data is required: the folder of training images (data=DIR)")
+    for key in ("epochs", "batch_size", "knn_k", "knn_every", "probe_size"):
+        if getattr(config, key) < 1:
+            raise ConfigError(f"{key} must be >= 1, got {getattr(config, key)}")
+    out_dir = _resolve_out(config)
+    checkpoint = out_dir / "last.ckpt"
+    if config.resume and not checkpoint.is_file():
+        raise ValueError(f"resume=true but {str(checkpoint)!r} does not exist")
+
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    transform, view_size = _build_transform(config)
+    config.input_size = view_size
+    dataset = ImageDataset(config.data, transform=transform)
+    if len(dataset) < config.batch_size:
+        raise ValueError(
+            f"batch_size {config.batch_size} is larger than the data set in {config.data!r} "
+            f"({len(dataset)} images); set batch_size <= {len(dataset)}"
+        )
+    workers = _available_cores() if config.num_workers is None else config.num_workers
+    distributed = config.num_nodes > 1 or config.devices not in ("auto", 1, "1", None)
+    method_kwargs = dict(config.method_args)
+    method_cls = get_method_class(config.method)
+    if distributed and "gather_distributed" in _params(method_cls):
+        method_kwargs.setdefault("gather_distributed", True)
+    if "image_size" in _params(method_cls):
+        method_kwargs.setdefault("image_size", view_size)
+    if config.backbone is None:
+        config.backbone = _params(method_cls)["backbone"].default
+    if config.width is not None:
+        method_kwargs.setdefault("backbone_kwargs", {"width": config.width})
+    method_kwargs = check_kwargs(method_cls, method_kwargs, owner=f"method {config.method!r}")
+    method = method_cls(backbone=config.backbone, **method_kwargs)
+    module = SSLTrainingModule(method, config.optimizer, config.batch_size)
+
+    eval_transform = EvalTransform(input_size=view_size)
+    pin = torch.cuda.is_available() and config.accelerator in ("auto", "gpu", "cuda")
+    train_loader = _loader(dataset, config.batch_size, workers, True, True, pin)
+    probe = _evenly_spaced(ImageDataset(config.data, transform=eval_transform), config.probe_size)
+    metrics_writer = MetricsWriter(out_dir)
+    callbacks: list[L.Callback] = [
+        CollapseMonitor(
+            _loader(probe, config.batch_size, 0, False, False, pin),
+            threshold=config.collapse_threshold,
+            stop_on_collapse=config.stop_on_collapse,
+        )
+    ]
+    if config.val_data is not None:
+        bank = ImageDataset(config.data, transform=eval_transform)
+        val = ImageDataset(config.val_data, transform=eval_transform)
+        callbacks.append(
+            KNNMonitor(
+                _loader(bank, config.batch_size, 0, False, False, pin),
+                _loader(val, config.batch_size, 0, False, False, pin),
+                num_classes=max(len(bank.classes), len(val.classes), 1),
+                knn_k=config.knn_k,
+                knn_t=config.knn_t,
+                every_n_epochs=config.knn_every,
+            )
+        )
+    callbacks += [metrics_writer, AtomicCheckpoint(checkpoint)]
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(out_dir / "config.yaml", lambda tmp: tmp.write_text(to_yaml(config)))
+    if config.resume:
+        metrics_writer.load_existing()
+    trainer = L.Trainer(
+        max_epochs=config.epochs,
+        accelerator=config.accelerator,
+        devices=config.devices,
+        num_nodes=config.num_nodes,
+        strategy=config.strategy,
+        precision=config.precision,
+        sync_batchnorm=distributed,
+        callbacks=callbacks,
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        default_root_dir=str(out_dir),
+        log_every_n_steps=1,
+    )
+    start = time.perf_counter()
+    trainer.fit(module, train_loader, ckpt_path=str(checkpoint) if config.resume else None)
+    seconds = time.perf_counter() - start
+
+    backbone_path = out_dir / "backbone.pt"
+    if trainer.is_global_zero:
+        state = {k: v.detach().cpu() for k, v in method.backbone.state_dict().items()}
+        write_atomically(backbone_path, lambda tmp: torch.save(state, tmp))
+    rows = metrics_writer.rows
+    knn = [row["knn_top1"] for row in rows if "knn_top1" in row]
+    steps = len(train_loader) * len(rows)
+    summary = {
+        "method": config.method,
+        "backbone": config.backbone,
+        "epochs": len(rows),
+        "seconds": round(seconds, 2),
+        "images_per_second": round(steps * config.batch_size / max(seconds, 1e-9), 1),
+        "final_loss": rows[-1]["loss"] if rows else None,
+        "final_rep_std": rows[-1].get("rep_std") if rows else None,
+        "best_knn_top1": max(knn) if knn else None,
+        "skipped_files": len(dataset.skipped),
+        "files": {
+            "checkpoint": str(checkpoint),
+            "backbone": str(backbone_path),
+            "metrics": str(out_dir / "metrics.csv"),
+            "plot": str(out_dir / "metrics.png"),
+            "config": str(out_dir / "config.yaml"),
+        },
+    }
+    write_atomically(
+        out_dir / "summary.json", lambda tmp: tmp.write_text(json.dumps(summary, indent=2))
+    )
+    return TrainResult(out_dir, checkpoint, backbone_path, out_dir / "metrics.csv", summary)

@@ -1,0 +1,1 @@
+"""Small shared helpers: debugging, I/O, registries, optional imports."""

@@ -1,0 +1,99 @@
+"""Tests for the small-image ResNets (ResNetGenerator)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from selfsup.models import ResNetGenerator, SplitBatchNorm
+from selfsup.models.resnet import BasicBlock, Bottleneck
+
+# (name, block type, blocks per stage, feature size at width 0.25)
+DEPTHS = [
+    ("resnet-9", BasicBlock, (1, 1, 1, 1), 128),
+    ("resnet-18", BasicBlock, (2, 2, 2, 2), 128),
+    ("resnet-34", BasicBlock, (3, 4, 6, 3), 128),
+    ("resnet-50", Bottleneck, (3, 4, 6, 3), 512),
+    ("resnet-101", Bottleneck, (3, 4, 23, 3), 512),
+    ("resnet-152", Bottleneck, (3, 8, 36, 3), 512),
+]
+
+
+@pytest.mark.parametrize(("name", "block", "stages", "features"), DEPTHS)
+def test_output_shapes_and_architecture(name, block, stages, features):
+    resnet = ResNetGenerator(name, width=0.25, num_classes=7)
+    assert resnet.num_features == features
+    layers = [resnet.layer1, resnet.layer2, resnet.layer3, resnet.layer4]
+    assert tuple(len(layer) for layer in layers) == stages
+    assert all(isinstance(b, block) for layer in layers for b in layer)
+    widths = [layer[-1].bn2.num_features for layer in layers]
+    assert widths == [16, 32, 64, 128]
+    with torch.no_grad():
+        out = resnet.eval()(torch.randn(2, 3, 32, 32))
+    assert out.shape == (2, 7)
+
+
+def test_stem_is_3x3_stride_1_without_max_pool():
+    resnet = ResNetGenerator("resnet-18")
+    assert resnet.conv1.kernel_size == (3, 3) and resnet.conv1.stride == (1, 1)
+    assert not any(isinstance(m, nn.MaxPool2d) for m in resnet.modules())
+    features = resnet.forward_features(torch.randn(1, 3, 32, 32))
+    assert features.shape == (1, 512, 4, 4)
+
+
+def test_seed_children_pattern_gives_pooled_features():
+    resnet = ResNetGenerator("resnet-18", width=0.25).eval()
+    names = [name for name, _ in resnet.named_children()]
+    assert names == ["conv1", "bn1", "relu", "layer1", "layer2", "layer3", "layer4", "linear"]
+    assert isinstance(list(resnet.children())[-1], nn.Linear)
+    backbone = nn.Sequential(*list(resnet.children())[:-1], nn.AdaptiveAvgPool2d(1))
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        pooled = backbone(x)
+        assert pooled.shape == (2, 128, 1, 1)
+        expected = resnet.forward_head(resnet.forward_features(x), pre_logits=True)
+        torch.testing.assert_close(pooled.flatten(1), expected)
+        # forward = features -> pool -> flatten -> linear
+        torch.testing.assert_close(resnet(x), resnet.linear(expected))
+
+
+def test_forward_intermediates_returns_the_stage_maps():
+    resnet = ResNetGenerator("resnet-9", width=0.25).eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        maps = resnet.forward_intermediates(x)
+        assert [tuple(m.shape) for m in maps] == [
+            (2, 16, 32, 32),
+            (2, 32, 16, 16),
+            (2, 64, 8, 8),
+            (2, 128, 4, 4),
+        ]
+        torch.testing.assert_close(maps[-1], resnet.forward_features(x))
+        torch.testing.assert_close(resnet.forward_intermediates(x, out_indices=(1,))[0], maps[1])
+    with pytest.raises(ValueError, match="increasing stage indices in 0..3, got \\(2, 1\\)"):
+        resnet.forward_intermediates(x, out_indices=(2, 1))
+
+
+def test_num_classes_zero_returns_features_and_in_chans():
+    resnet = ResNetGenerator("resnet-9", width=0.25, num_classes=0, in_chans=1)
+    assert isinstance(resnet.linear, nn.Identity)
+    assert resnet(torch.randn(2, 1, 16, 16)).shape == (2, 128)
+
+
+def test_num_splits_uses_split_batch_norm_everywhere():
+    resnet = ResNetGenerator("resnet-9", width=0.25, num_splits=2)
+    norms = [m for m in resnet.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert norms and all(isinstance(m, SplitBatchNorm) for m in norms)
+    assert resnet(torch.randn(4, 3, 8, 8)).shape == (4, 10)
+
+
+def test_invalid_arguments():
+    with pytest.raises(ValueError, match="unknown ResNet 'resnet-10'; known: resnet-9, resnet-18"):
+        ResNetGenerator("resnet-10")
+    with pytest.raises(ValueError, match="width must be > 0 .* got 0.001"):
+        ResNetGenerator("resnet-9", width=0.001)
+    with pytest.raises(ValueError, match="num_classes must be >= 0 .* got -1"):
+        ResNetGenerator("resnet-9", num_classes=-1)
+    with pytest.raises(ValueError, match="num_splits must be >= 0, got -2"):
+        ResNetGenerator("resnet-9", num_splits=-2)

@@ -1,0 +1,108 @@
+import csv
+import json
+
+import pytest
+import torch
+import yaml
+
+import selfsup
+from selfsup.models import get_backbone
+from selfsup.training import SSLTrainingModule
+from selfsup.utils.config import ConfigError
+
+TINY = dict(
+    backbone="resnet-9",
+    width=0.125,
+    batch_size=8,
+    input_size=16,
+    num_workers=0,
+    accelerator="cpu",
+    probe_size=16,
+    knn_k=5,
+)
+
+
+def test_one_epoch_writes_every_file(tmp_path, image_folder, val_folder):
+    result = selfsup.train(
+        data=str(image_folder),
+        val_data=str(val_folder),
+        epochs=1,
+        out=str(tmp_path / "run"),
+        **TINY,
+    )
+    out = tmp_path / "run"
+    for name in (
+        "last.ckpt",
+        "backbone.pt",
+        "metrics.csv",
+        "metrics.png",
+        "config.yaml",
+        "summary.json",
+    ):
+        assert (out / name).is_file(), name
+    with open(out / "metrics.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 1 and rows[0]["epoch"] == "0"
+    assert 0.0 <= float(rows[0]["knn_top1"]) <= 1.0
+    assert float(rows[0]["rep_std"]) > 0 and float(rows[0]["loss"]) > 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary == result.summary and summary["epochs"] == 1
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["method"] == "simclr" and config["input_size"] == 16
+    backbone, _ = get_backbone("resnet-9", width=0.125)
+    backbone.load_state_dict(torch.load(out / "backbone.pt", weights_only=True))
+
+
+def _run(tmp_path, name, **options):
+    selfsup.train(
+        data=str(tmp_path / "train"), epochs=2, out=str(tmp_path / name), **TINY, **options
+    )
+    return torch.load(tmp_path / name / "backbone.pt", weights_only=True)
+
+
+def test_resume_after_crash_matches_uninterrupted_run(tmp_path, image_folder, monkeypatch):
+    uninterrupted = _run(tmp_path, "full")
+    original_step = SSLTrainingModule.training_step
+
+    def crash_in_second_epoch(self, batch, batch_idx):
+        if self.current_epoch == 1 and batch_idx == 1:
+            raise RuntimeError("simulated crash")
+        return original_step(self, batch, batch_idx)
+
+    monkeypatch.setattr(SSLTrainingModule, "training_step", crash_in_second_epoch)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _run(tmp_path, "crashed")
+    monkeypatch.setattr(SSLTrainingModule, "training_step", original_step)
+    resumed = _run(tmp_path, "crashed", resume=True)
+    assert uninterrupted.keys() == resumed.keys()
+    for key in uninterrupted:
+        torch.testing.assert_close(resumed[key], uninterrupted[key], rtol=0, atol=0, msg=key)
+    with open(tmp_path / "crashed" / "metrics.csv") as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == ["0", "1"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"methd": "simclr"}, "unknown key 'methd'"),
+        ({"method": "simclrr"}, "allowed: barlowtwins"),
+        ({"epochs": 0}, "epochs must be >= 1"),
+        ({"transform": {"blur": 0}}, "unknown key 'blur'"),
+        ({"optimizer": {"name": "adam"}}, "allowed: auto, sgd, adamw, lars"),
+    ],
+)
+def test_config_errors(tmp_path, image_folder, options, message):
+    with pytest.raises(ConfigError, match=message):
+        selfsup.train(data=str(image_folder), out=str(tmp_path / "run"), **{**TINY, **options})
+
+
+def test_batch_larger_than_data_set_is_an_error(tmp_path, image_folder):
+    with pytest.raises(ValueError, match="batch_size 100 is larger than the data set"):
+        selfsup.train(
+            data=str(image_folder), out=str(tmp_path / "r"), **{**TINY, "batch_size": 100}
+        )
+
+
+def test_resume_without_checkpoint_is_an_error(tmp_path, image_folder):
+    with pytest.raises(ValueError, match="does not exist"):
+        selfsup.train(data=str(image_folder), out=str(tmp_path / "r"), resume=True, **TINY)
