@@ -1,7 +1,22 @@
-"""selfsup: self-supervised learning on unlabeled images and video."""
+"""selfsup: self-supervised learning on unlabeled images and video.
 
-from selfsup.pipeline import embed, preview, train
+The high-level functions (``selfsup.train``, ``embed``, ``preview``, ``demo``) are loaded on
+first use, so ``import selfsup.loss`` or ``import selfsup.models`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "embed", "preview", "train"]
+__all__ = ["__version__", "demo", "embed", "preview", "train"]
+
+_PIPELINE = ("demo", "embed", "preview", "train")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PIPELINE:
+        return getattr(importlib.import_module("selfsup.pipeline"), name)
+    raise AttributeError(f"module 'selfsup' has no attribute {name!r}")

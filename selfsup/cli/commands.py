@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,11 @@ class Command:
 
     def run(self, options: dict) -> None:
         result = self.call(**options)
-        if result is not None:
-            print(result)
+        summary = result if isinstance(result, dict) else getattr(result, "summary", None)
+        if summary is not None:
+            print(json.dumps(summary, indent=2))
+        elif result is not None:
+            print(getattr(result, "csv", result))
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -70,6 +74,24 @@ def _transform_help(options: dict) -> list[tuple[str, str, str]]:
 COMMANDS: dict[str, Command] = {
     cmd.name: cmd
     for cmd in [
+        Command(
+            name="demo",
+            summary="train SimCLR on scikit-learn's digits, monitor, embed and plot (CPU, minutes)",
+            schema=pipeline.DemoConfig,
+            call=pipeline.demo,
+        ),
+        Command(
+            name="train",
+            summary="train a self-supervised model on a folder of images",
+            schema=pipeline.TrainConfig,
+            call=pipeline.train,
+        ),
+        Command(
+            name="embed",
+            summary="embed a folder of images with a trained backbone (CSV + .npy)",
+            schema=pipeline.EmbedConfig,
+            call=pipeline.embed,
+        ),
         Command(
             name="preview",
             summary="write a PNG of images beside the views a method's augmentations make",

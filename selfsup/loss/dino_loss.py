@@ -35,9 +35,12 @@ class DINOLoss(nn.Module):
 
     Args:
         output_dim: Output dimension ``D`` of the heads. Default 65536 (paper, Sec. 3.1).
-        warmup_teacher_temp: Teacher temperature at epoch 0. Default 0.04 (paper, Sec. 4).
-        teacher_temp: Teacher temperature after the warm-up. Default 0.04 (paper, Sec. 4).
-        warmup_teacher_temp_epochs: Length of the warm-up in epochs. Default 30 (paper, Sec. 4).
+        warmup_teacher_temp: Teacher temperature at epoch 0. Default 0.04 (paper, Appendix:
+            the teacher temperature starts at 0.04).
+        teacher_temp: Teacher temperature after the warm-up. Default 0.04 as in lightly (the
+            paper warms up to 0.07 for its ViT runs).
+        warmup_teacher_temp_epochs: Length of the warm-up in epochs. Default 30 (paper's
+            warm-up of the teacher temperature).
         student_temp: Student temperature. Default 0.1 (paper, Sec. 3.1).
         center_momentum: EMA momentum of the centre, in [0, 1]. Default 0.9 (paper, Sec. 3.1).
 

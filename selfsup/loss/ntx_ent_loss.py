@@ -15,8 +15,8 @@ from selfsup.loss._checks import (
     check_number,
     check_same_shape,
 )
+from selfsup.loss._gather import gather_batch
 from selfsup.models.modules.memory_bank import MemoryBankModule
-from selfsup.utils import dist
 
 __all__ = ["NTXentLoss"]
 
@@ -126,12 +126,8 @@ class NTXentLoss(nn.Module):
 
     def _simclr_loss(self, out0: Tensor, out1: Tensor) -> Tensor:
         batch_size = out0.shape[0]
-        if self.gather_distributed and dist.world_size() > 1:
-            all0 = torch.cat(dist.gather(out0), dim=0)
-            all1 = torch.cat(dist.gather(out1), dim=0)
-            offset = dist.rank_offset(batch_size)
-        else:
-            all0, all1, offset = out0, out1, 0
+        all0, offset = gather_batch(out0, self.gather_distributed)
+        all1, _ = gather_batch(out1, self.gather_distributed)
         total = all0.shape[0]  # M = B * world_size
         if total < 2:
             raise ValueError(

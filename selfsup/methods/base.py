@@ -104,6 +104,18 @@ class SSLMethod(nn.Module):
         """Backbone features of images `(B, C, H, W)` (float, normalised) -> `(B, num_features)`."""
         return self.backbone(images).flatten(start_dim=1)
 
+    def project(self, images: Tensor) -> Tensor:
+        """The representations the loss compares: the projection head's output, or the backbone
+        features for a method without one. Images `(B, C, H, W)` -> `(B, D)`.
+
+        The collapse monitor measures these, as the representation std is defined on them
+        (backbone features after a ReLU all lie in the positive orthant, so their std is low
+        even when nothing has collapsed).
+        """
+        features = self.embed(images)
+        head = getattr(self, "projection_head", None)
+        return features if head is None else head(features)
+
     def training_loss(self, views: Sequence[Tensor]) -> Tensor:
         """The loss of one batch of views (each `(B, C, H, W)`, as the transform makes them)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement training_loss")

@@ -1,12 +1,15 @@
 """High-level Python API, re-exported at the top level: ``selfsup.preview()``, ``train()``, ..."""
 
+from selfsup.pipeline.demo import DemoConfig, demo
 from selfsup.pipeline.embed import EmbedConfig, EmbedResult, embed, load_backbone
 from selfsup.pipeline.preview import PreviewConfig, preview
 from selfsup.pipeline.train import TrainConfig, TrainResult, train
 
 __all__ = [
+    "DemoConfig",
     "EmbedConfig",
     "EmbedResult",
+    "demo",
     "PreviewConfig",
     "TrainConfig",
     "TrainResult",

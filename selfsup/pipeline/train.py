@@ -273,7 +273,12 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         log_every_n_steps=1,
     )
     start = time.perf_counter()
-    trainer.fit(module, train_loader, ckpt_path=str(checkpoint) if config.resume else None)
+    trainer.fit(
+        module,
+        train_loader,
+        ckpt_path=str(checkpoint) if config.resume else None,
+        weights_only=True,
+    )
     seconds = time.perf_counter() - start
 
     backbone_path = out_dir / "backbone.pt"

@@ -24,8 +24,11 @@ logger = logging.getLogger(__name__)
 
 
 @torch.no_grad()
-def embed_loader(pl_module: L.LightningModule, loader: DataLoader) -> tuple[Tensor, Tensor]:
-    """Backbone features and targets of every batch of ``loader``: `(N, F)` and `(N,)`.
+def embed_loader(
+    pl_module: L.LightningModule, loader: DataLoader, *, project: bool = False
+) -> tuple[Tensor, Tensor]:
+    """Backbone features (or, with ``project``, the method's projections) and targets of every
+    batch of ``loader``: `(N, F)` and `(N,)`.
 
     The batches are ``([images (B, C, H, W)], targets (B,), filenames)`` as
     :class:`~selfsup.data.MultiViewCollate` makes them (batches whose every file was undecodable
@@ -38,7 +41,9 @@ def embed_loader(pl_module: L.LightningModule, loader: DataLoader) -> tuple[Tens
     for views, batch_targets, filenames in loader:
         if not filenames:
             continue
-        features.append(method.embed(views[0].to(pl_module.device)).float().cpu())
+        images = views[0].to(pl_module.device)
+        output = method.project(images) if project else method.embed(images)
+        features.append(output.float().cpu())
         targets.append(torch.as_tensor(batch_targets))
     method.train(was_training)
     return torch.cat(features), torch.cat(targets)
@@ -89,14 +94,18 @@ class KNNMonitor(L.Callback):
 
 
 class CollapseMonitor(L.Callback):
-    """Logs ``rep_std`` (:func:`~selfsup.utils.debug.std_of_l2_normalized` of the backbone
-    features of ``probe_loader``) every epoch, and warns when it falls below ``threshold``.
+    """Logs ``rep_std`` (:func:`~selfsup.utils.debug.std_of_l2_normalized` of the method's
+    projections of ``probe_loader``, see ``SSLMethod.project``) every epoch, and warns when it
+    falls below ``threshold``.
 
     Args:
         probe_loader: A few hundred images with deterministic preprocessing.
         threshold: Collapse threshold; default ``0.3 / sqrt(dim)`` (a non-collapsed
             representation has about ``1 / sqrt(dim)``).
         stop_on_collapse: Stop the run at the first epoch below the threshold.
+        grace_epochs: Epochs at the start that are logged but never flagged: during the first
+            epoch batch-norm running statistics, which the eval-mode probe uses, are not settled
+            and the std reads low although nothing has collapsed.
     """
 
     def __init__(
@@ -104,20 +113,24 @@ class CollapseMonitor(L.Callback):
         probe_loader: DataLoader,
         threshold: float | None = None,
         stop_on_collapse: bool = False,
+        grace_epochs: int = 1,
     ) -> None:
+        if grace_epochs < 0:
+            raise ValueError(f"grace_epochs must be >= 0, got {grace_epochs}")
         self.probe_loader = probe_loader
         self.threshold = threshold
         self.stop_on_collapse = stop_on_collapse
+        self.grace_epochs = grace_epochs
         self.collapsed_epochs: list[int] = []
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        features, _ = embed_loader(pl_module, self.probe_loader)
+        features, _ = embed_loader(pl_module, self.probe_loader, project=True)
         std = std_of_l2_normalized(features).item()
         pl_module.log("rep_std", std, prog_bar=True, sync_dist=False)
         threshold = self.threshold
         if threshold is None:
             threshold = 0.3 / math.sqrt(features.shape[1])
-        if std < threshold:
+        if std < threshold and trainer.current_epoch >= self.grace_epochs:
             self.collapsed_epochs.append(trainer.current_epoch)
             logger.warning(
                 "representation collapse at epoch %d: rep_std %.5f is below %.5f "
@@ -209,7 +222,7 @@ class AtomicCheckpoint(L.Callback):
 
     def save(self, trainer: L.Trainer) -> None:
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        trainer.save_checkpoint(tmp)
+        trainer.save_checkpoint(tmp, weights_only=False)
         if trainer.is_global_zero:
             os.replace(tmp, self.path)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -99,13 +100,18 @@ def _check_choices(config: Any, prefix: str = "") -> None:
             raise ConfigError(f"invalid value {value!r} for {key!r}; allowed: {', '.join(allowed)}")
 
 
+def _nested_schema(schema: type, field: dataclasses.Field) -> type | None:
+    """The dataclass type of a field that holds a nested config, else None."""
+    hint = typing.get_type_hints(schema).get(field.name)
+    return hint if isinstance(hint, type) and dataclasses.is_dataclass(hint) else None
+
+
 def _field_keys(schema: type, prefix: str = "") -> list[str]:
     keys = []
     for field in dataclasses.fields(schema):
-        if dataclasses.is_dataclass(field.type) or (
-            isinstance(field.type, type) and dataclasses.is_dataclass(field.type)
-        ):
-            keys.extend(_field_keys(field.type, prefix=f"{prefix}{field.name}."))
+        nested = _nested_schema(schema, field)
+        if nested is not None:
+            keys.extend(_field_keys(nested, prefix=f"{prefix}{field.name}."))
         else:
             keys.append(f"{prefix}{field.name}")
     return keys
@@ -173,8 +179,9 @@ def describe_config(schema: type, prefix: str = "") -> list[tuple[str, str, str]
     rows = []
     for field in dataclasses.fields(schema):
         key = f"{prefix}{field.name}"
-        if isinstance(field.type, type) and dataclasses.is_dataclass(field.type):
-            rows.extend(describe_config(field.type, prefix=f"{key}."))
+        nested = _nested_schema(schema, field)
+        if nested is not None:
+            rows.extend(describe_config(nested, prefix=f"{key}."))
             continue
         if field.default is not dataclasses.MISSING:
             default = field.default
