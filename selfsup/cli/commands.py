@@ -48,6 +48,8 @@ class Command:
 
     def run(self, options: dict) -> None:
         result = self.call(**options)
+        if getattr(result, "global_rank", 0) != 0:
+            return
         summary = result if isinstance(result, dict) else getattr(result, "summary", None)
         if summary is not None:
             print(json.dumps(summary, indent=2))

@@ -132,7 +132,7 @@ def embed(config: EmbedConfig | None = None, **options: Any) -> EmbedResult:
     device = torch.device(config.device)
     backbone.to(device)
     size = config.input_size or _run_input_size(run_config)
-    dataset = ImageDataset(config.data, transform=EvalTransform(input_size=size))
+    dataset = ImageDataset(config.data, transform=EvalTransform(input_size=size), draft_size=size)
     loader = DataLoader(
         dataset,
         batch_size=config.batch_size,

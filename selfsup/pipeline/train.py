@@ -88,6 +88,7 @@ class TrainResult:
     backbone: Path
     metrics: Path
     summary: dict[str, Any]
+    global_rank: int = 0
 
 
 def _available_cores() -> int:
@@ -204,7 +205,9 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
     L.seed_everything(config.seed, workers=True, verbose=False)
     transform, view_size = _build_transform(config)
     config.input_size = view_size
-    dataset = ImageDataset(config.data, transform=transform)
+    # Large JPEGs decode at a reduced size (PIL draft mode), never below 4x the view side: a crop
+    # of 6% of the image area (min_scale 0.06) is then still at full view resolution.
+    dataset = ImageDataset(config.data, transform=transform, draft_size=4 * view_size)
     if len(dataset) < config.batch_size:
         raise ValueError(
             f"batch_size {config.batch_size} is larger than the data set in {config.data!r} "
@@ -227,9 +230,13 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
     module = SSLTrainingModule(method, config.optimizer, config.batch_size)
 
     eval_transform = EvalTransform(input_size=view_size)
-    pin = torch.cuda.is_available() and config.accelerator in ("auto", "gpu", "cuda")
+    on_gpu = torch.cuda.is_available() and config.accelerator in ("auto", "gpu", "cuda")
+    pin = on_gpu
     train_loader = _loader(dataset, config.batch_size, workers, True, True, pin)
-    probe = _evenly_spaced(ImageDataset(config.data, transform=eval_transform), config.probe_size)
+    probe = _evenly_spaced(
+        ImageDataset(config.data, transform=eval_transform, draft_size=view_size),
+        config.probe_size,
+    )
     metrics_writer = MetricsWriter(out_dir)
     callbacks: list[L.Callback] = [
         CollapseMonitor(
@@ -239,8 +246,8 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         )
     ]
     if config.val_data is not None:
-        bank = ImageDataset(config.data, transform=eval_transform)
-        val = ImageDataset(config.val_data, transform=eval_transform)
+        bank = ImageDataset(config.data, transform=eval_transform, draft_size=view_size)
+        val = ImageDataset(config.val_data, transform=eval_transform, draft_size=view_size)
         callbacks.append(
             KNNMonitor(
                 _loader(bank, config.batch_size, 0, False, False, pin),
@@ -264,7 +271,8 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         num_nodes=config.num_nodes,
         strategy=config.strategy,
         precision=config.precision,
-        sync_batchnorm=distributed,
+        # torch's SyncBatchNorm runs only on GPUs; CPU processes keep per-process statistics.
+        sync_batchnorm=distributed and on_gpu,
         callbacks=callbacks,
         logger=False,
         enable_checkpointing=False,
@@ -287,11 +295,12 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         write_atomically(backbone_path, lambda tmp: torch.save(state, tmp))
     rows = metrics_writer.rows
     knn = [row["knn_top1"] for row in rows if "knn_top1" in row]
-    steps = len(train_loader) * len(rows)
+    steps = len(train_loader) * len(rows) * trainer.world_size
     summary = {
         "method": config.method,
         "backbone": config.backbone,
         "epochs": len(rows),
+        "processes": trainer.world_size,
         "seconds": round(seconds, 2),
         "images_per_second": round(steps * config.batch_size / max(seconds, 1e-9), 1),
         "final_loss": rows[-1]["loss"] if rows else None,
@@ -306,7 +315,10 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
             "config": str(out_dir / "config.yaml"),
         },
     }
-    write_atomically(
-        out_dir / "summary.json", lambda tmp: tmp.write_text(json.dumps(summary, indent=2))
+    if trainer.is_global_zero:
+        write_atomically(
+            out_dir / "summary.json", lambda tmp: tmp.write_text(json.dumps(summary, indent=2))
+        )
+    return TrainResult(
+        out_dir, checkpoint, backbone_path, out_dir / "metrics.csv", summary, trainer.global_rank
     )
-    return TrainResult(out_dir, checkpoint, backbone_path, out_dir / "metrics.csv", summary)

@@ -105,9 +105,18 @@ def plot_augmented_images(
 
     Raises:
         ValueError: ``images`` is empty.
+        TypeError: an element of ``images`` is not an image.
     """
     if len(images) == 0:
         raise ValueError("images is empty: pass at least one image to plot")
+    for index, image in enumerate(images):
+        if not isinstance(image, Image.Image) and not (
+            isinstance(image, Tensor) and image.ndim == 3
+        ):
+            raise TypeError(
+                f"images[{index}] is a {type(image).__name__}; expected a PIL image or a "
+                "tensor (C, H, W) (pass untransformed images, not a dataset's views)"
+            )
     transform = getattr(collate_fn_or_transform, "transform", collate_fn_or_transform)
     normalization = _find_normalization(transform)
     rows = [_views_of(image, transform)[:max_views] for image in images]

@@ -70,3 +70,8 @@ def test_plot_augmented_images_uses_collate_transform_and_max_views():
 def test_plot_augmented_images_rejects_empty():
     with pytest.raises(ValueError, match="empty"):
         plot_augmented_images([], _TwoViews())
+
+
+def test_plot_augmented_images_rejects_views_instead_of_images():
+    with pytest.raises(TypeError, match=r"images\[0\] is a list"):
+        plot_augmented_images([[torch.zeros(3, 4, 4)]], _TwoViews())

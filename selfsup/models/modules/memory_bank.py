@@ -114,12 +114,19 @@ class MemoryBankModule(nn.Module):
         if count == 0:
             return
         ptr = int(self.bank_ptr)
-        positions = (ptr + torch.arange(count, device=self.bank.device)) % self.num_entries
-        if count > self.num_entries:
-            # Later rows overwrite earlier ones: only the last N rows survive.
-            positions, batch = positions[-self.num_entries :], batch[-self.num_entries :]
-        self.bank[positions] = batch
-        self.bank_ptr.fill_((ptr + count) % self.num_entries)
+        end = (ptr + count) % self.num_entries
+        if count >= self.num_entries:
+            # Later rows overwrite earlier ones: only the last N rows survive, and they are
+            # laid out so that the pointer ends where it would after writing all of them.
+            last = batch[-self.num_entries :]
+            self.bank.copy_(torch.roll(last, shifts=end, dims=0))
+        elif ptr + count <= self.num_entries:
+            self.bank[ptr : ptr + count] = batch
+        else:
+            head = self.num_entries - ptr
+            self.bank[ptr:] = batch[:head]
+            self.bank[: count - head] = batch[head:]
+        self.bank_ptr.fill_(end)
 
     def forward(
         self, output: Tensor, labels: Tensor | None = None, update: bool = True
