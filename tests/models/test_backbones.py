@@ -113,3 +113,10 @@ def test_registry_and_listing():
     assert list_backbones("resnet-1*") == ["resnet-101", "resnet-152", "resnet-18"]
     with pytest.raises(ValueError, match="already registered"):
         BACKBONES.register("resnet-18")(lambda **kwargs: nn.Identity())
+
+
+def test_timm_backbone_without_classifier_and_measured_dim():
+    timm = pytest.importorskip("timm")  # in the dev extra; the optional path must work
+    backbone, dim = get_backbone("timm/resnet18")
+    features = backbone(torch.randn(2, 3, 64, 64))
+    assert features.shape == (2, dim) == (2, timm.create_model("resnet18").num_features)
