@@ -1,0 +1,115 @@
+"""Training throughput of SimCLR with a ResNet-18: images/s and where the time goes.
+
+Each timed step is: wait for the next batch from the DataLoader (JPEG/PNG decode + two SimCLR
+views in the worker processes), then forward, backward and optimizer step in the main process.
+The data-wait share is the fraction of wall time the main process spent waiting for batches.
+
+    .venv/bin/python benchmarks/train_speed.py              # 32 px and 224 px on the CPU
+    .venv/bin/python benchmarks/train_speed.py --device cuda --sizes 224 --batch-size 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader
+
+from selfsup.data import ImageDataset, MultiViewCollate
+from selfsup.methods import create_method
+from selfsup.training import OptimizerConfig, build_optimizer
+from selfsup.transforms import SimCLRTransform
+
+
+def _write_images(folder: Path, count: int, side: int) -> None:
+    rng = np.random.default_rng(0)
+    suffix = ".jpg" if side > 64 else ".png"
+    for index in range(count):
+        base = rng.integers(0, 256, (side // 8, side // 8, 3), dtype=np.uint8)
+        image = Image.fromarray(base).resize((side, side), Image.Resampling.BILINEAR)
+        image.save(folder / f"{index:05d}{suffix}", quality=90)
+
+
+def measure(size: int, args: argparse.Namespace) -> dict[str, float]:
+    """Times ``args.steps`` training steps at view size ``size`` after ``args.warmup`` steps."""
+    source_side = 256 if size > 64 else size
+    with tempfile.TemporaryDirectory() as tmp:
+        _write_images(Path(tmp), args.images, source_side)
+        dataset = ImageDataset(tmp, transform=SimCLRTransform(input_size=size), draft_size=4 * size)
+        loader = DataLoader(
+            dataset,
+            batch_size=args.batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=args.workers,
+            persistent_workers=args.workers > 0,
+            collate_fn=MultiViewCollate(),
+            pin_memory=args.device.startswith("cuda"),
+        )
+        method = create_method("simclr", backbone="resnet-18").to(args.device)
+        optimizer = build_optimizer(method, OptimizerConfig(), args.batch_size)
+        waits, computes = [], []
+        batches = iter(loader)
+        for step in range(args.warmup + args.steps):
+            start = time.perf_counter()
+            try:
+                views, _, _ = next(batches)
+            except StopIteration:
+                batches = iter(loader)
+                views, _, _ = next(batches)
+            fetched = time.perf_counter()
+            views = [v.to(args.device, non_blocking=True) for v in views]
+            loss = method.training_loss(views)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            done = time.perf_counter()
+            if step >= args.warmup:
+                waits.append(fetched - start)
+                computes.append(done - fetched)
+    total = sum(waits) + sum(computes)
+    return {
+        "images_per_s": args.steps * args.batch_size / total,
+        "data_wait_share": sum(waits) / total,
+        "median_wait_s": statistics.median(waits),
+        "median_compute_s": statistics.median(computes),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 224])
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--images", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads of the main process")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    print(
+        f"torch {torch.__version__}, device {args.device}, batch {args.batch_size}, "
+        f"workers {args.workers}, main-process threads {args.threads}, {args.steps} timed steps"
+    )
+    print("| view size | images/s | data-wait share | median wait s | median compute s |")
+    print("|---:|---:|---:|---:|---:|")
+    for size in args.sizes:
+        result = measure(size, args)
+        print(
+            f"| {size} | {result['images_per_s']:.1f} | {result['data_wait_share']:.0%} | "
+            f"{result['median_wait_s']:.3f} | {result['median_compute_s']:.3f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
