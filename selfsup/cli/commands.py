@@ -95,6 +95,12 @@ COMMANDS: dict[str, Command] = {
             call=pipeline.embed,
         ),
         Command(
+            name="evaluate",
+            summary="kNN and linear-probe accuracy of a trained backbone on labeled folders",
+            schema=pipeline.EvaluateConfig,
+            call=pipeline.evaluate,
+        ),
+        Command(
             name="preview",
             summary="write a PNG of images beside the views a method's augmentations make",
             schema=pipeline.PreviewConfig,

@@ -2,6 +2,7 @@
 
 from selfsup.pipeline.demo import DemoConfig, demo
 from selfsup.pipeline.embed import EmbedConfig, EmbedResult, embed, load_backbone
+from selfsup.pipeline.evaluate import EvaluateConfig, evaluate
 from selfsup.pipeline.preview import PreviewConfig, preview
 from selfsup.pipeline.train import TrainConfig, TrainResult, train
 
@@ -9,11 +10,13 @@ __all__ = [
     "DemoConfig",
     "EmbedConfig",
     "EmbedResult",
+    "EvaluateConfig",
     "demo",
     "PreviewConfig",
     "TrainConfig",
     "TrainResult",
     "embed",
+    "evaluate",
     "load_backbone",
     "preview",
     "train",
