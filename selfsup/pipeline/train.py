@@ -13,10 +13,12 @@ from typing import Any
 
 import lightning as L
 import torch
+import yaml
 from torch.utils.data import DataLoader, Subset
 
 from selfsup.data import ImageDataset, MultiViewCollate
 from selfsup.methods import get_method_class, list_methods
+from selfsup.methods.base import default_patch_size
 from selfsup.pipeline._files import write_atomically
 from selfsup.training import (
     AtomicCheckpoint,
@@ -128,8 +130,9 @@ def _params(fn) -> dict[str, inspect.Parameter]:
     return dict(inspect.signature(fn).parameters)
 
 
-def _size_arguments(transform_cls: type, input_size: int) -> dict[str, Any]:
-    """Transform arguments that set the main crop to ``input_size`` (smaller crops in proportion)."""
+def _size_arguments(transform_cls: type, input_size: int, multiple: int = 1) -> dict[str, Any]:
+    """Transform arguments that set the main crop to ``input_size``, smaller crops in proportion
+    (rounded to a ``multiple`` of pixels: a ViT needs sides that are whole patches)."""
     params = _params(transform_cls)
     for main, small in (
         ("input_size", None),
@@ -140,7 +143,7 @@ def _size_arguments(transform_cls: type, input_size: int) -> dict[str, Any]:
             sizes = {main: input_size}
             if small is not None:
                 ratio = params[small].default / params[main].default
-                sizes[small] = max(1, round(input_size * ratio))
+                sizes[small] = max(multiple, round(input_size * ratio / multiple) * multiple)
             return sizes
     if "crop_sizes" in params:
         defaults = params["crop_sizes"].default
@@ -164,10 +167,43 @@ def _build_transform(config: TrainConfig) -> tuple[Any, int]:
     transform_cls = get_transform_class(get_method_class(config.method).transform_name)
     kwargs = dict(config.transform)
     if config.input_size is not None:
-        for key, value in _size_arguments(transform_cls, config.input_size).items():
+        method_params = _params(get_method_class(config.method))
+        multiple = 1
+        if "patch_size" in method_params:  # a ViT method: crops must be whole patches
+            multiple = config.method_args.get("patch_size") or default_patch_size(config.input_size)
+        for key, value in _size_arguments(transform_cls, config.input_size, multiple).items():
             kwargs.setdefault(key, value)
     kwargs = check_kwargs(transform_cls, kwargs, owner=f"transform {transform_cls.__name__}")
     return transform_cls(**kwargs), _view_size(transform_cls, kwargs)
+
+
+def _class_map(bank_classes: list[str], val_classes: list[str], config: TrainConfig) -> list[int]:
+    """Index in ``bank_classes`` of each validation class, matched by folder name."""
+    if len(bank_classes) < 2:
+        raise ValueError(
+            f"the kNN monitor needs labels: {config.data!r} must hold one subfolder per class "
+            f"(found {len(bank_classes)} class), as {config.val_data!r} does"
+        )
+    missing = [name for name in val_classes if name not in bank_classes]
+    if missing:
+        raise ValueError(
+            f"classes {missing} of val_data {config.val_data!r} have no subfolder in "
+            f"data {config.data!r} (classes there: {bank_classes})"
+        )
+    return [bank_classes.index(name) for name in val_classes]
+
+
+def _check_resume(config: TrainConfig, out_dir: Path) -> None:
+    """Resuming continues the same schedule: the run's epochs cannot change."""
+    previous = out_dir / "config.yaml"
+    if previous.is_file():
+        epochs = yaml.safe_load(previous.read_text()).get("epochs")
+        if epochs != config.epochs:
+            raise ValueError(
+                f"resume=true with epochs={config.epochs}, but the run in {str(out_dir)!r} was "
+                f"started with epochs={epochs}; its learning-rate and momentum schedules are "
+                f"laid out for {epochs} epochs: resume with epochs={epochs}"
+            )
 
 
 def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
@@ -201,6 +237,8 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
     checkpoint = out_dir / "last.ckpt"
     if config.resume and not checkpoint.is_file():
         raise ValueError(f"resume=true but {str(checkpoint)!r} does not exist")
+    if config.resume:
+        _check_resume(config, out_dir)
 
     L.seed_everything(config.seed, workers=True, verbose=False)
     transform, view_size = _build_transform(config)
@@ -252,10 +290,11 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
             KNNMonitor(
                 _loader(bank, config.batch_size, 0, False, False, pin),
                 _loader(val, config.batch_size, 0, False, False, pin),
-                num_classes=max(len(bank.classes), len(val.classes), 1),
+                num_classes=len(bank.classes),
                 knn_k=config.knn_k,
                 knn_t=config.knn_t,
                 every_n_epochs=config.knn_every,
+                val_target_map=_class_map(bank.classes, val.classes, config),
             )
         )
     callbacks += [metrics_writer, AtomicCheckpoint(checkpoint)]

@@ -7,6 +7,7 @@ import io
 import logging
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
@@ -55,6 +56,8 @@ class KNNMonitor(L.Callback):
     The labeled ``bank_loader`` (e.g. the training images with labels from subfolders) is the
     kNN bank; ``val_loader`` is classified against it (Wu et al., 2018; k=200, t=0.1 as
     lightly's ``BenchmarkModule``). The accuracy is logged as ``knn_top1`` (in [0, 1]).
+    ``val_target_map[i]`` is the bank's class index of the validation set's class ``i`` (when the
+    two folders number their classes differently).
     """
 
     def __init__(
@@ -65,9 +68,11 @@ class KNNMonitor(L.Callback):
         knn_k: int = 200,
         knn_t: float = 0.1,
         every_n_epochs: int = 1,
+        val_target_map: Sequence[int] | None = None,
     ) -> None:
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}")
+        self.val_target_map = None if val_target_map is None else torch.tensor(val_target_map)
         self.bank_loader = bank_loader
         self.val_loader = val_loader
         self.num_classes = num_classes
@@ -81,6 +86,8 @@ class KNNMonitor(L.Callback):
             return
         bank, bank_targets = embed_loader(pl_module, self.bank_loader)
         queries, query_targets = embed_loader(pl_module, self.val_loader)
+        if self.val_target_map is not None:
+            query_targets = self.val_target_map[query_targets]
         ranking = knn_predict(
             F.normalize(queries, dim=1),
             F.normalize(bank, dim=1).T,

@@ -106,3 +106,38 @@ def test_batch_larger_than_data_set_is_an_error(tmp_path, image_folder):
 def test_resume_without_checkpoint_is_an_error(tmp_path, image_folder):
     with pytest.raises(ValueError, match="does not exist"):
         selfsup.train(data=str(image_folder), out=str(tmp_path / "r"), resume=True, **TINY)
+
+
+def test_knn_monitor_needs_class_subfolders_in_data(tmp_path, image_folder, val_folder):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for path in sorted(image_folder.rglob("*.png"))[:8]:
+        (flat / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(ValueError, match="must hold one subfolder per class"):
+        selfsup.train(data=str(flat), val_data=str(val_folder), out=str(tmp_path / "r"), **TINY)
+
+
+def test_knn_monitor_matches_classes_by_name(tmp_path, image_folder, val_folder):
+    (val_folder / "dark").rename(val_folder / "unknown")
+    with pytest.raises(ValueError, match=r"classes \['unknown'\] of val_data"):
+        selfsup.train(
+            data=str(image_folder), val_data=str(val_folder), out=str(tmp_path / "r"), **TINY
+        )
+
+
+def test_resume_with_other_epochs_is_an_error(tmp_path, image_folder):
+    selfsup.train(data=str(image_folder), epochs=1, out=str(tmp_path / "run"), **TINY)
+    with pytest.raises(ValueError, match="resume with epochs=1"):
+        selfsup.train(
+            data=str(image_folder), epochs=3, resume=True, out=str(tmp_path / "run"), **TINY
+        )
+
+
+def test_vit_method_crops_are_whole_patches(tmp_path, image_folder):
+    options = {**TINY, "backbone": None, "width": None, "input_size": 32}
+    result = selfsup.train(
+        data=str(image_folder), method="msn", epochs=1, out=str(tmp_path / "m"), **options
+    )
+    config = yaml.safe_load((tmp_path / "m" / "config.yaml").read_text())
+    assert config["backbone"] == "vit-tiny"
+    assert result.summary["final_loss"] is not None
