@@ -1,6 +1,7 @@
 """selfsup: self-supervised learning on unlabeled images and video.
 
-The high-level functions (``selfsup.train``, ``embed``, ``evaluate``, ``preview``, ``demo``) are loaded on
+The high-level functions (``selfsup.train``, ``embed``, ``evaluate``, ``select``, ``preview``,
+``demo``) are loaded on
 first use, so ``import selfsup.loss`` or ``import selfsup.models`` stays light.
 """
 
@@ -11,9 +12,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "demo", "embed", "evaluate", "preview", "train"]
+__all__ = ["__version__", "demo", "embed", "evaluate", "preview", "select", "train"]
 
-_PIPELINE = ("demo", "embed", "evaluate", "preview", "train")
+_PIPELINE = ("demo", "embed", "evaluate", "preview", "select", "train")
 
 
 def __getattr__(name: str) -> Any:

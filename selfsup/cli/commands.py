@@ -51,6 +51,7 @@ class Command:
         if getattr(result, "global_rank", 0) != 0:
             return
         summary = result if isinstance(result, dict) else getattr(result, "summary", None)
+        summary = getattr(result, "files", None) if summary is None else summary
         if summary is not None:
             print(json.dumps(summary, indent=2))
         elif result is not None:
@@ -99,6 +100,12 @@ COMMANDS: dict[str, Command] = {
             summary="kNN and linear-probe accuracy of a trained backbone on labeled folders",
             schema=pipeline.EvaluateConfig,
             call=pipeline.evaluate,
+        ),
+        Command(
+            name="select",
+            summary="select the samples worth labeling from embeddings (coreset, typicality, ...)",
+            schema=pipeline.SelectConfig,
+            call=pipeline.select,
         ),
         Command(
             name="preview",
