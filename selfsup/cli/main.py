@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_help(command, options)
             return 0
         command.run(options)
-    except (ConfigError, ValueError, FileNotFoundError, ImportError) as error:
+    except (ConfigError, ValueError, OSError, ImportError, FloatingPointError) as error:
         print(f"selfsup {name}: error: {error}", file=sys.stderr)
         return 2
     return 0

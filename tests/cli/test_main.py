@@ -75,3 +75,16 @@ def test_preview_writes_png_from_folder_and_config_file(tmp_path):
 def test_missing_config_file_is_an_error(capsys, tmp_path):
     assert main(["preview", f"config={tmp_path / 'none.yaml'}"]) == 2
     assert "none.yaml" in capsys.readouterr().err
+
+
+def test_nan_loss_stops_with_a_clear_error(tmp_path, capsys, monkeypatch):
+    import torch
+
+    from selfsup.methods.simclr import SimCLR
+
+    monkeypatch.setattr(SimCLR, "training_loss", lambda self, views: torch.tensor(float("nan")))
+    data = _write_images(tmp_path / "images", count=8, size=16)
+    args = ["train", f"data={data}", "backbone=resnet-9", "width=0.125", "batch_size=4"]
+    args += ["input_size=16", "num_workers=0", "accelerator=cpu", f"out={tmp_path / 'run'}"]
+    assert main(args) == 2
+    assert "loss is nan at epoch 0, step 0" in capsys.readouterr().err
