@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import json
@@ -271,10 +272,11 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
     on_gpu = torch.cuda.is_available() and config.accelerator in ("auto", "gpu", "cuda")
     pin = on_gpu
     train_loader = _loader(dataset, config.batch_size, workers, True, True, pin)
-    probe = _evenly_spaced(
-        ImageDataset(config.data, transform=eval_transform, draft_size=view_size),
-        config.probe_size,
-    )
+    # The monitors read the same indexed folder with deterministic preprocessing: a shallow copy
+    # shares the index (and its list of skipped files) instead of walking the folder again.
+    eval_dataset = copy.copy(dataset)
+    eval_dataset.transform = eval_transform
+    probe = _evenly_spaced(eval_dataset, config.probe_size)
     metrics_writer = MetricsWriter(out_dir)
     callbacks: list[L.Callback] = [
         CollapseMonitor(
@@ -284,7 +286,7 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         )
     ]
     if config.val_data is not None:
-        bank = ImageDataset(config.data, transform=eval_transform, draft_size=view_size)
+        bank = eval_dataset
         val = ImageDataset(config.val_data, transform=eval_transform, draft_size=view_size)
         callbacks.append(
             KNNMonitor(
