@@ -1,5 +1,7 @@
 """Selection on embeddings: coreset (k-center greedy), typicality (TypiClust), dedup, random."""
 
+from __future__ import annotations
+
 from selfsup.selection.base import (
     SELECTION_STRATEGIES,
     SelectionStrategy,
