@@ -1,5 +1,8 @@
 """Training throughput of SimCLR with a ResNet-18: images/s and where the time goes.
 
+At 32 px the backbone is selfsup's 3x3-stem ResNet-18, at 224 px torchvision's (the defaults of
+``selfsup train``).
+
 Each timed step is: wait for the next batch from the DataLoader (JPEG/PNG decode + two SimCLR
 views in the worker processes), then forward, backward and optimizer step in the main process.
 The data-wait share is the fraction of wall time the main process spent waiting for batches.
@@ -52,7 +55,10 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, float]:
             collate_fn=MultiViewCollate(),
             pin_memory=args.device.startswith("cuda"),
         )
-        method = create_method("simclr", backbone="resnet-18").to(args.device)
+        # selfsup's 3x3-stem ResNet-18 for small images, torchvision's 7x7-stem one above 64 px
+        # (what `selfsup train` picks by default).
+        backbone = "resnet-18" if size <= 64 else "torchvision/resnet18"
+        method = create_method("simclr", backbone=backbone).to(args.device)
         optimizer = build_optimizer(method, OptimizerConfig(), args.batch_size)
         waits, computes = [], []
         batches = iter(loader)

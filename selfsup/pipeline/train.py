@@ -48,8 +48,8 @@ class TrainConfig:
     data: str | None = _help("folder of training images (required)")
     method: str = choices(list_methods, "simclr", "SSL method")
     backbone: str | None = _help(
-        "backbone: resnet-18, torchvision/<model>, timm/<model> (default: resnet-18; "
-        "vit-tiny for mae and msn)"
+        "backbone: resnet-18, torchvision/<model>, timm/<model> (default: resnet-18 up to "
+        "64 px views, torchvision/resnet18 above; vit-tiny for mae and msn)"
     )
     width: float | None = _help("width multiplier of selfsup's ResNets")
     epochs: int = _help("training epochs", 100)
@@ -194,6 +194,16 @@ def _class_map(bank_classes: list[str], val_classes: list[str], config: TrainCon
     return [bank_classes.index(name) for name in val_classes]
 
 
+def _default_backbone(method_cls: type, view_size: int) -> str:
+    """The method's own default, with the ResNet-18 stem matched to the image size: selfsup's
+    3x3-stem ResNet keeps full resolution (right for 32-64 px), torchvision's 7x7 stem and
+    max-pool downsample 4x first (right for larger images, about 16x fewer FLOPs at 224 px)."""
+    default = _params(method_cls)["backbone"].default
+    if default == "resnet-18" and view_size > 64:
+        return "torchvision/resnet18"
+    return default
+
+
 def _check_resume(config: TrainConfig, out_dir: Path) -> None:
     """Resuming continues the same schedule: the run's epochs cannot change."""
     previous = out_dir / "config.yaml"
@@ -261,7 +271,7 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
     if "image_size" in _params(method_cls):
         method_kwargs.setdefault("image_size", view_size)
     if config.backbone is None:
-        config.backbone = _params(method_cls)["backbone"].default
+        config.backbone = _default_backbone(method_cls, view_size)
     if config.width is not None:
         method_kwargs.setdefault("backbone_kwargs", {"width": config.width})
     method_kwargs = check_kwargs(method_cls, method_kwargs, owner=f"method {config.method!r}")

@@ -141,3 +141,13 @@ def test_vit_method_crops_are_whole_patches(tmp_path, image_folder):
     config = yaml.safe_load((tmp_path / "m" / "config.yaml").read_text())
     assert config["backbone"] == "vit-tiny"
     assert result.summary["final_loss"] is not None
+
+
+def test_default_backbone_follows_view_size():
+    from selfsup.methods import get_method_class
+    from selfsup.pipeline.train import _default_backbone
+
+    simclr, mae = get_method_class("simclr"), get_method_class("mae")
+    assert _default_backbone(simclr, 32) == "resnet-18"
+    assert _default_backbone(simclr, 224) == "torchvision/resnet18"
+    assert _default_backbone(mae, 224) == "vit-tiny"
