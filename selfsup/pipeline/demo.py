@@ -22,6 +22,7 @@ from selfsup.pipeline.embed import embed
 from selfsup.pipeline.train import train
 from selfsup.transforms import EvalTransform
 from selfsup.utils.config import build_config
+from selfsup.utils.features import extract_features
 from selfsup.utils.knn import knn_predict
 
 __all__ = ["DemoConfig", "demo", "write_digits"]
@@ -85,11 +86,8 @@ def _knn_accuracy(backbone: torch.nn.Module, train_dir: Path, val_dir: Path, k: 
     def features(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
         dataset = ImageDataset(folder, transform=EvalTransform(input_size=32))
         loader = DataLoader(dataset, batch_size=256, collate_fn=MultiViewCollate())
-        chunks, targets = [], []
-        for views, batch_targets, _ in loader:
-            chunks.append(backbone(views[0]).flatten(1))
-            targets.append(batch_targets)
-        return F.normalize(torch.cat(chunks), dim=1), torch.cat(targets)
+        embeddings, targets, _ = extract_features(backbone, loader)
+        return F.normalize(embeddings, dim=1), targets
 
     backbone.eval()
     bank, bank_targets = features(train_dir)

@@ -12,13 +12,13 @@ import torch
 import yaml
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from selfsup.data import ImageDataset, MultiViewCollate
 from selfsup.models import get_backbone
 from selfsup.pipeline._files import write_atomically
 from selfsup.transforms import EvalTransform
-from selfsup.utils.config import ConfigError, build_config
+from selfsup.utils.config import ConfigError, build_config, option
+from selfsup.utils.features import extract_features
 from selfsup.utils.io import save_embeddings
 
 __all__ = ["EmbedConfig", "EmbedResult", "embed", "load_backbone"]
@@ -26,23 +26,19 @@ __all__ = ["EmbedConfig", "EmbedResult", "embed", "load_backbone"]
 logger = logging.getLogger(__name__)
 
 
-def _help(text: str, default: Any = None) -> Any:
-    return dataclasses.field(default=default, metadata={"help": text})
-
-
 @dataclasses.dataclass
 class EmbedConfig:
     """Options of ``selfsup embed`` (and keyword arguments of :func:`selfsup.embed`)."""
 
-    checkpoint: str | None = _help("run folder, its backbone.pt or its last.ckpt (required)")
-    data: str | None = _help("folder of images to embed (required)")
-    out: str = _help(
+    checkpoint: str | None = option("run folder, its backbone.pt or its last.ckpt (required)")
+    data: str | None = option("folder of images to embed (required)")
+    out: str = option(
         "CSV file to write; a .npy of the array is written beside it", "embeddings.csv"
     )
-    input_size: int | None = _help("center-crop size (default: the run's input size)")
-    batch_size: int = _help("images per batch", 128)
-    num_workers: int = _help("DataLoader workers", 0)
-    device: str = _help("torch device: cpu, cuda, cuda:1, ...", "cpu")
+    input_size: int | None = option("center-crop size (default: the run's input size)")
+    batch_size: int = option("images per batch", 128)
+    num_workers: int = option("DataLoader workers", 0)
+    device: str = option("torch device: cpu, cuda, cuda:1, ...", "cpu")
 
 
 @dataclasses.dataclass
@@ -139,14 +135,9 @@ def embed(config: EmbedConfig | None = None, **options: Any) -> EmbedResult:
         num_workers=config.num_workers,
         collate_fn=MultiViewCollate(),
     )
-    chunks, labels, filenames = [], [], []
-    for views, targets, names in tqdm(loader, desc="embed", unit="batch", leave=False):
-        if not names:
-            continue
-        chunks.append(backbone(views[0].to(device)).flatten(1).float().cpu().numpy())
-        labels.extend(int(t) for t in targets)
-        filenames.extend(names)
-    embeddings = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
+    features, targets, filenames = extract_features(backbone, loader, device, desc="embed")
+    embeddings = features.numpy()
+    labels = targets.tolist()
     csv_path = Path(config.out)
     npy_path = csv_path.with_suffix(".npy")
     save_embeddings(csv_path, embeddings, labels, filenames)

@@ -14,14 +14,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
-from tqdm import tqdm
 
 from selfsup.data import ImageDataset, MultiViewCollate
 from selfsup.pipeline._files import write_atomically
 from selfsup.pipeline.embed import _run_input_size, load_backbone
 from selfsup.transforms import EvalTransform
 from selfsup.utils.benchmarking import LinearClassifier, knn_predict, mean_topk_accuracy
-from selfsup.utils.config import ConfigError, build_config
+from selfsup.utils.config import ConfigError, build_config, option
+from selfsup.utils.features import extract_features
 
 __all__ = ["EvaluateConfig", "evaluate"]
 
@@ -30,31 +30,27 @@ logger = logging.getLogger(__name__)
 _TOPK = (1, 5)
 
 
-def _help(text: str, default: Any = None) -> Any:
-    return dataclasses.field(default=default, metadata={"help": text})
-
-
 @dataclasses.dataclass
 class EvaluateConfig:
     """Options of ``selfsup evaluate`` (and keyword arguments of :func:`selfsup.evaluate`)."""
 
-    checkpoint: str | None = _help("run folder, its backbone.pt or its last.ckpt (required)")
-    data: str | None = _help(
+    checkpoint: str | None = option("run folder, its backbone.pt or its last.ckpt (required)")
+    data: str | None = option(
         "labeled folder, one subfolder per class: kNN bank and linear-head training set (required)"
     )
-    val_data: str | None = _help(
+    val_data: str | None = option(
         "labeled folder scored against data; classes are matched by subfolder name (required)"
     )
-    out: str = _help("JSON file to write the accuracies to", "evaluation.json")
-    epochs: int = _help("training epochs of the linear head (on cached features)", 10)
-    batch_size: int = _help("images per batch (embedding and linear head)", 256)
-    lr: float = _help("linear-head learning rate per 256 images (SGD, cosine decay)", 0.1)
-    knn_k: int = _help("neighbours of the weighted kNN vote", 200)
-    knn_t: float = _help("temperature of the weighted kNN vote", 0.1)
-    input_size: int | None = _help("center-crop size (default: the run's input size)")
-    num_workers: int = _help("DataLoader workers for decoding images", 0)
-    device: str = _help("torch device: cpu, cuda, cuda:1, ...", "cpu")
-    seed: int = _help("random seed of the linear head's initialisation and shuffling", 0)
+    out: str = option("JSON file to write the accuracies to", "evaluation.json")
+    epochs: int = option("training epochs of the linear head (on cached features)", 10)
+    batch_size: int = option("images per batch (embedding and linear head)", 256)
+    lr: float = option("linear-head learning rate per 256 images (SGD, cosine decay)", 0.1)
+    knn_k: int = option("neighbours of the weighted kNN vote", 200)
+    knn_t: float = option("temperature of the weighted kNN vote", 0.1)
+    input_size: int | None = option("center-crop size (default: the run's input size)")
+    num_workers: int = option("DataLoader workers for decoding images", 0)
+    device: str = option("torch device: cpu, cuda, cuda:1, ...", "cpu")
+    seed: int = option("random seed of the linear head's initialisation and shuffling", 0)
 
 
 def _lightning_device(device: str) -> tuple[str, int | list[int]]:
@@ -83,16 +79,10 @@ def _embed(
         num_workers=config.num_workers,
         collate_fn=MultiViewCollate(),
     )
-    device = torch.device(config.device)
-    features, targets = [], []
-    for views, batch_targets, filenames in tqdm(loader, desc=name, unit="batch", leave=False):
-        if not filenames:
-            continue
-        features.append(backbone(views[0].to(device)).flatten(1).float().cpu())
-        targets.append(batch_targets)
-    if not features:
+    features, targets, filenames = extract_features(backbone, loader, config.device, desc=name)
+    if not filenames:
         raise ValueError(f"no image of {dataset.input_dir!r} could be decoded")
-    return torch.cat(features), torch.cat(targets)
+    return features, targets
 
 
 def _labeled_datasets(config: EvaluateConfig, size: int) -> tuple[ImageDataset, ImageDataset]:

@@ -14,7 +14,7 @@ import torch
 
 from selfsup.pipeline._files import write_atomically
 from selfsup.selection import Selection, list_strategies, select_samples
-from selfsup.utils.config import ConfigError, build_config, choices
+from selfsup.utils.config import ConfigError, build_config, choices, option
 from selfsup.utils.io import load_embeddings
 
 __all__ = ["SelectConfig", "load_selection_input", "select"]
@@ -22,25 +22,21 @@ __all__ = ["SelectConfig", "load_selection_input", "select"]
 logger = logging.getLogger(__name__)
 
 
-def _help(text: str, default: Any = None) -> Any:
-    return dataclasses.field(default=default, metadata={"help": text})
-
-
 @dataclasses.dataclass
 class SelectConfig:
     """Options of ``selfsup select`` (and keyword arguments of :func:`selfsup.select`)."""
 
-    embeddings: str | None = _help("embeddings.csv or .npy from selfsup embed (required)")
-    n: int | None = _help("number of samples to select (or give fraction)")
-    fraction: float | None = _help("share of the samples to select, in (0, 1]")
+    embeddings: str | None = option("embeddings.csv or .npy from selfsup embed (required)")
+    n: int | None = option("number of samples to select (or give fraction)")
+    fraction: float | None = option("share of the samples to select, in (0, 1]")
     strategy: str = choices(list_strategies, "coreset", "selection strategy")
-    initial: str | None = _help("text file of already-labeled file names, one per line")
-    dedup_threshold: float | None = _help(
+    initial: str | None = option("text file of already-labeled file names, one per line")
+    dedup_threshold: float | None = option(
         "remove near-duplicates (cosine similarity >= this) first; threshold of strategy=dedup"
     )
     metric: str = choices(["cosine", "l2"], "cosine", "distance between embeddings")
-    seed: int = _help("random seed", 0)
-    out: str | None = _help("output folder", "selection")
+    seed: int = option("random seed", 0)
+    out: str | None = option("output folder", "selection")
 
 
 def _csv_filenames(path: Path) -> list[str]:

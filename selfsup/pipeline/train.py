@@ -30,31 +30,27 @@ from selfsup.training import (
     SSLTrainingModule,
 )
 from selfsup.transforms import EvalTransform, get_transform_class
-from selfsup.utils.config import ConfigError, build_config, check_kwargs, choices, to_yaml
+from selfsup.utils.config import ConfigError, build_config, check_kwargs, choices, option, to_yaml
 
 __all__ = ["TrainConfig", "TrainResult", "train"]
 
 logger = logging.getLogger(__name__)
 
 
-def _help(text: str, default: Any = None) -> Any:
-    return dataclasses.field(default=default, metadata={"help": text})
-
-
 @dataclasses.dataclass
 class TrainConfig:
     """Options of ``selfsup train`` (and keyword arguments of :func:`selfsup.train`)."""
 
-    data: str | None = _help("folder of training images (required)")
+    data: str | None = option("folder of training images (required)")
     method: str = choices(list_methods, "simclr", "SSL method")
-    backbone: str | None = _help(
+    backbone: str | None = option(
         "backbone: resnet-18, torchvision/<model>, timm/<model> (default: resnet-18 up to "
         "64 px views, torchvision/resnet18 above; vit-tiny for mae and msn)"
     )
-    width: float | None = _help("width multiplier of selfsup's ResNets")
-    epochs: int = _help("training epochs", 100)
-    batch_size: int = _help("images per batch and device", 256)
-    input_size: int | None = _help("crop size of the views (default: the method's transform)")
+    width: float | None = option("width multiplier of selfsup's ResNets")
+    epochs: int = option("training epochs", 100)
+    batch_size: int = option("images per batch and device", 256)
+    input_size: int | None = option("crop size of the views (default: the method's transform)")
     transform: dict[str, Any] = dataclasses.field(
         default_factory=dict,
         metadata={"help": "arguments of the method's transform, e.g. transform.gaussian_blur=0"},
@@ -64,22 +60,22 @@ class TrainConfig:
         metadata={"help": "arguments of the method, e.g. method_args.temperature=0.2"},
     )
     optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
-    val_data: str | None = _help("labeled folder (class subfolders) for the kNN monitor")
-    knn_k: int = _help("neighbours of the kNN monitor", 200)
-    knn_t: float = _help("temperature of the kNN monitor", 0.1)
-    knn_every: int = _help("run the kNN monitor every N epochs", 1)
-    collapse_threshold: float | None = _help("collapse warning below this std (0.3/sqrt(dim))")
-    stop_on_collapse: bool = _help("stop the run when the representation collapses", False)
-    probe_size: int = _help("images embedded every epoch for the collapse monitor", 512)
-    num_workers: int | None = _help("DataLoader workers (default: available cores)")
-    seed: int = _help("random seed", 0)
-    out: str | None = _help("run folder (default: runs/<method>-<date>)")
-    resume: bool = _help("continue from <out>/last.ckpt", False)
-    accelerator: str = _help("Lightning accelerator: auto, cpu, gpu, ...", "auto")
-    devices: Any = _help("Lightning devices: auto, a count or a list", "auto")
-    num_nodes: int = _help("Lightning num_nodes", 1)
-    strategy: str = _help("Lightning strategy: auto, ddp, ...", "auto")
-    precision: str = _help("Lightning precision: 32-true, bf16-mixed, 16-mixed", "32-true")
+    val_data: str | None = option("labeled folder (class subfolders) for the kNN monitor")
+    knn_k: int = option("neighbours of the kNN monitor", 200)
+    knn_t: float = option("temperature of the kNN monitor", 0.1)
+    knn_every: int = option("run the kNN monitor every N epochs", 1)
+    collapse_threshold: float | None = option("collapse warning below this std (0.3/sqrt(dim))")
+    stop_on_collapse: bool = option("stop the run when the representation collapses", False)
+    probe_size: int = option("images embedded every epoch for the collapse monitor", 512)
+    num_workers: int | None = option("DataLoader workers (default: available cores)")
+    seed: int = option("random seed", 0)
+    out: str | None = option("run folder (default: runs/<method>-<date>)")
+    resume: bool = option("continue from <out>/last.ckpt", False)
+    accelerator: str = option("Lightning accelerator: auto, cpu, gpu, ...", "auto")
+    devices: Any = option("Lightning devices: auto, a count or a list", "auto")
+    num_nodes: int = option("Lightning num_nodes", 1)
+    strategy: str = option("Lightning strategy: auto, ddp, ...", "auto")
+    precision: str = option("Lightning precision: 32-true, bf16-mixed, 16-mixed", "32-true")
 
 
 @dataclasses.dataclass

@@ -17,6 +17,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from selfsup.utils.debug import std_of_l2_normalized
+from selfsup.utils.features import extract_features
 from selfsup.utils.knn import knn_predict
 
 __all__ = ["AtomicCheckpoint", "CollapseMonitor", "KNNMonitor", "MetricsWriter", "embed_loader"]
@@ -38,16 +39,10 @@ def embed_loader(
     method = pl_module.method
     was_training = method.training
     method.eval()
-    features, targets = [], []
-    for views, batch_targets, filenames in loader:
-        if not filenames:
-            continue
-        images = views[0].to(pl_module.device)
-        output = method.project(images) if project else method.embed(images)
-        features.append(output.float().cpu())
-        targets.append(torch.as_tensor(batch_targets))
+    encode = method.project if project else method.embed
+    features, targets, _ = extract_features(encode, loader, pl_module.device)
     method.train(was_training)
-    return torch.cat(features), torch.cat(targets)
+    return features, targets
 
 
 class KNNMonitor(L.Callback):

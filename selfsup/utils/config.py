@@ -28,6 +28,7 @@ __all__ = [
     "choices",
     "describe_config",
     "describe_kwargs",
+    "option",
     "parse_overrides",
     "split_known",
     "to_yaml",
@@ -38,6 +39,11 @@ T = TypeVar("T")
 
 class ConfigError(ValueError):
     """An option is unknown or has a value that its type or its allowed values reject."""
+
+
+def option(help: str, default: Any = None) -> Any:
+    """A dataclass field with a default and the help text ``--help`` shows."""
+    return dataclasses.field(default=default, metadata={"help": help})
 
 
 def choices(values: Iterable[str] | Callable[[], Iterable[str]], default: str, help: str) -> Any:
