@@ -15,31 +15,24 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import gzip
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from fashion_mnist import find_root, load_split
 
 from selfsup.selection import select_samples
 
 __all__ = ["main"]
 
-_ROOT = Path("/usr/share/datasets/fashion-mnist")
-
-
-def _idx(name: str, offset: int) -> np.ndarray:
-    with gzip.open(_ROOT / name) as handle:
-        return np.frombuffer(handle.read(), dtype=np.uint8, offset=offset)
-
 
 def _embeddings(dim: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    train = torch.from_numpy(_idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 784) / 255.0)
-    test = torch.from_numpy(_idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784) / 255.0)
-    y_train = torch.from_numpy(_idx("train-labels-idx1-ubyte.gz", 8).astype(np.int64))
-    y_test = torch.from_numpy(_idx("t10k-labels-idx1-ubyte.gz", 8).astype(np.int64))
+    train_images, y_train = load_split("train")
+    test_images, y_test = load_split("test")
+    train = torch.from_numpy(train_images.reshape(-1, 784) / 255.0)
+    test = torch.from_numpy(test_images.reshape(-1, 784) / 255.0)
+    y_train, y_test = torch.from_numpy(y_train), torch.from_numpy(y_test)
     mean = train.mean(0)
     _, vectors = torch.linalg.eigh((train - mean).T @ (train - mean))
     basis = vectors[:, -dim:]
@@ -67,7 +60,7 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    if not _ROOT.is_dir():
+    if find_root() is None:
         print("dataset-fashion-mnist is not installed (apt-get install -y dataset-fashion-mnist)")
         sys.exit(0)
     torch.set_num_threads(args.threads)

@@ -18,20 +18,17 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from fashion_mnist import find_root, load_split
 
 __all__ = ["fashion_mnist_pixels", "main", "make_embeddings"]
-
-_FMNIST_DIRS = ("/usr/share/datasets/fashion-mnist", "/usr/share/dataset-fashion-mnist")
 
 
 def fashion_mnist_pixels() -> tuple[np.ndarray, np.ndarray] | None:
@@ -39,20 +36,11 @@ def fashion_mnist_pixels() -> tuple[np.ndarray, np.ndarray] | None:
 
     Returns None when the Debian package ``dataset-fashion-mnist`` is not installed.
     """
-    files = [p for d in _FMNIST_DIRS for p in Path(d).glob("**/*-idx?-ubyte.gz")]
-    if not files:
+    if find_root() is None:
         return None
-
-    def read(kind: str, prefix: str) -> np.ndarray:
-        path = next(p for p in files if p.name.startswith(prefix) and kind in p.name)
-        with gzip.open(path) as handle:
-            data = handle.read()
-        offset = 16 if kind == "images" else 8
-        return np.frombuffer(data, dtype=np.uint8, offset=offset)
-
-    images = np.concatenate([read("images", "train"), read("images", "t10k")])
-    labels = np.concatenate([read("labels", "train"), read("labels", "t10k")])
-    return images.reshape(-1, 784).astype(np.float32) / 255.0, labels.astype(np.int64)
+    (train, y_train), (test, y_test) = load_split("train"), load_split("test")
+    images = np.concatenate([train, test]).reshape(-1, 784).astype(np.float32) / 255.0
+    return images, np.concatenate([y_train, y_test])
 
 
 def _pca(x: torch.Tensor, dim: int) -> torch.Tensor:

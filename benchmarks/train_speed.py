@@ -3,12 +3,15 @@
 At 32 px the backbone is selfsup's 3x3-stem ResNet-18, at 224 px torchvision's (the defaults of
 ``selfsup train``).
 
-Each timed step is: wait for the next batch from the DataLoader (JPEG/PNG decode + two SimCLR
-views in the worker processes), then forward, backward and optimizer step in the main process.
-The data-wait share is the fraction of wall time the main process spent waiting for batches.
+Each timed step is: wait for the next batch from the DataLoader, then (batched path) make the
+two SimCLR views of the uint8 batch on the device, forward, backward and optimizer step in the
+main process. Per-sample path: the workers decode and make both views with PIL; batched path
+(``augment=batched``): the workers only decode and resize to uint8 (``DecodeResize``). The
+data-wait share is the fraction of wall time the main process spent waiting for batches.
 
     .venv/bin/python benchmarks/train_speed.py              # 32 px and 224 px on the CPU
-    .venv/bin/python benchmarks/train_speed.py --device cuda --sizes 224 --batch-size 256
+    .venv/bin/python benchmarks/train_speed.py --device cuda --sizes 224 --batch-size 256 \
+        --augment per_sample batched
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from selfsup.data import ImageDataset, MultiViewCollate
 from selfsup.methods import create_method
 from selfsup.training import OptimizerConfig, build_optimizer
 from selfsup.transforms import SimCLRTransform
+from selfsup.transforms.batched import DecodeResize, SimCLRBatchTransform
 
 
 def _write_images(folder: Path, count: int, side: int) -> None:
@@ -39,12 +43,19 @@ def _write_images(folder: Path, count: int, side: int) -> None:
         image.save(folder / f"{index:05d}{suffix}", quality=90)
 
 
-def measure(size: int, args: argparse.Namespace) -> dict[str, float]:
+def measure(size: int, augment: str, args: argparse.Namespace) -> dict[str, float]:
     """Times ``args.steps`` training steps at view size ``size`` after ``args.warmup`` steps."""
     source_side = 256 if size > 64 else size
     with tempfile.TemporaryDirectory() as tmp:
         _write_images(Path(tmp), args.images, source_side)
-        dataset = ImageDataset(tmp, transform=SimCLRTransform(input_size=size), draft_size=4 * size)
+        if augment == "batched":
+            stored = size if size <= 64 else round(size * 8 / 7)
+            dataset = ImageDataset(tmp, transform=DecodeResize(stored), draft_size=stored)
+            batch_transform = SimCLRBatchTransform(input_size=size)
+        else:
+            transform = SimCLRTransform(input_size=size)
+            dataset = ImageDataset(tmp, transform=transform, draft_size=4 * size)
+            batch_transform = None
         loader = DataLoader(
             dataset,
             batch_size=args.batch_size,
@@ -71,6 +82,8 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, float]:
                 views, _, _ = next(batches)
             fetched = time.perf_counter()
             views = [v.to(args.device, non_blocking=True) for v in views]
+            if batch_transform is not None:
+                views = batch_transform(views[0])
             loss = method.training_loss(views)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -100,6 +113,9 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the main process")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--augment", nargs="+", choices=["per_sample", "batched"], default=["per_sample", "batched"]
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -107,14 +123,17 @@ def main() -> None:
         f"torch {torch.__version__}, device {args.device}, batch {args.batch_size}, "
         f"workers {args.workers}, main-process threads {args.threads}, {args.steps} timed steps"
     )
-    print("| view size | images/s | data-wait share | median wait s | median compute s |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| view size | augment | images/s | data-wait share | median wait s | median compute s |")
+    print("|---:|---|---:|---:|---:|---:|")
     for size in args.sizes:
-        result = measure(size, args)
-        print(
-            f"| {size} | {result['images_per_s']:.1f} | {result['data_wait_share']:.0%} | "
-            f"{result['median_wait_s']:.3f} | {result['median_compute_s']:.3f} |"
-        )
+        for augment in args.augment:
+            result = measure(size, augment, args)
+            print(
+                f"| {size} | {augment} | {result['images_per_s']:.1f} | "
+                f"{result['data_wait_share']:.0%} | {result['median_wait_s']:.3f} | "
+                f"{result['median_compute_s']:.3f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

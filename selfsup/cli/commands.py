@@ -102,10 +102,28 @@ COMMANDS: dict[str, Command] = {
             call=pipeline.evaluate,
         ),
         Command(
+            name="report",
+            summary="one self-contained HTML page: embedding map, thumbnails, neighbours, runs",
+            schema=pipeline.ReportConfig,
+            call=pipeline.report,
+        ),
+        Command(
             name="select",
             summary="select the samples worth labeling from embeddings (coreset, typicality, ...)",
             schema=pipeline.SelectConfig,
             call=pipeline.select,
+        ),
+        Command(
+            name="extract",
+            summary="write the listed images and video frames to a folder as PNG or JPEG",
+            schema=pipeline.ExtractConfig,
+            call=pipeline.extract,
+        ),
+        Command(
+            name="invariance",
+            summary="how invariant a backbone's embeddings are to each augmentation family",
+            schema=pipeline.InvarianceConfig,
+            call=pipeline.invariance,
         ),
         Command(
             name="preview",

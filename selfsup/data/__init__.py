@@ -1,4 +1,4 @@
-"""Datasets over folders of images, robust image decoding and collate functions."""
+"""Datasets over folders of images and videos, robust image decoding and collate functions."""
 
 from __future__ import annotations
 
@@ -24,10 +24,20 @@ from selfsup.data.multi_crop_collate import (
 )
 from selfsup.data.multi_view_collate import MultiViewCollate
 from selfsup.data.undecoded import UndecodedImage, is_undecoded
+from selfsup.data.video import VideoDecodeError, VideoFrameReader, VideoFrameSource
+from selfsup.data.video_index import (
+    VIDEO_EXTENSIONS,
+    VideoInfo,
+    frame_filename,
+    index_videos,
+    parse_frame_filename,
+    scan_video,
+)
 
 __all__ = [
     "IMAGE_EXTENSIONS",
     "ROOT_CLASS",
+    "VIDEO_EXTENSIONS",
     "BaseCollateFunction",
     "DINOCollateFunction",
     "FolderIndex",
@@ -40,9 +50,17 @@ __all__ = [
     "SimCLRCollateFunction",
     "SwaVCollateFunction",
     "UndecodedImage",
+    "VideoDecodeError",
+    "VideoFrameReader",
+    "VideoFrameSource",
+    "VideoInfo",
     "check_image_header",
+    "frame_filename",
     "index_image_folder",
+    "index_videos",
     "is_undecoded",
     "load_image",
+    "parse_frame_filename",
+    "scan_video",
     "to_rgb",
 ]

@@ -1,9 +1,9 @@
 """``ImageDataset``: a folder of images (or any torch dataset) as ``(image, target, filename)``.
 
 The drop-in replacement for lightly's ``LightlyDataset``. Items come from internal
-*sources*: a folder index of image files, or a wrapped torch dataset; a dataset maps its
-global index onto the concatenation of its sources, so further kinds (video frames) plug
-in as one more source class.
+*sources*: a folder index of image files, the frames of one video
+(:class:`~selfsup.data.video.VideoFrameSource`), or a wrapped torch dataset; a dataset maps
+its global index onto the concatenation of its sources.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from selfsup.data.folder_index import index_image_folder
+from selfsup.data.folder_index import FolderIndex, index_image_folder
 from selfsup.data.image_loading import ImageDecodeError, load_image, to_rgb
 from selfsup.data.undecoded import UndecodedImage
+from selfsup.data.video import VideoFrameReader, VideoFrameSource
+from selfsup.data.video_index import VideoInfo, index_videos
 
 __all__ = ["ImageDataset"]
 
@@ -31,9 +33,10 @@ _DraftSize = int | tuple[int, int]
 
 
 class _Source(Protocol):
-    """A run of items: the folder of images now, the frames of a video later."""
+    """A run of items: the images of a folder, the frames of one video, a torch dataset."""
 
-    filenames: list[str]
+    @property
+    def filenames(self) -> Sequence[str]: ...
 
     def __len__(self) -> int: ...
 
@@ -101,6 +104,36 @@ class _TorchDatasetSource:
         return image, _as_int_target(target, index)
 
 
+def _video_sources(index: FolderIndex, infos: list[VideoInfo | None]) -> list[VideoFrameSource]:
+    """One source per readable video, all sharing one reader; checks requested frame names."""
+    reader = VideoFrameReader(index.root)
+    sources = []
+    missing = []
+    for video, target, info in zip(index.videos, index.video_targets, infos, strict=True):
+        if info is None:
+            continue
+        if video not in index.video_frames:
+            sources.append(VideoFrameSource(reader, info, target))
+            continue
+        frames = []
+        for frame, name in index.video_frames[video]:
+            if frame < info.frame_count and info.frame_name(frame) == name:
+                frames.append(frame)
+            else:
+                missing.append(f"{name!r} ({video!r} has {info.frame_count} frames)")
+        if frames:
+            kept = np.unique(np.asarray(frames, dtype=np.int64))
+            sources.append(VideoFrameSource(reader, info, target, kept))
+    if missing:
+        shown = ", ".join(missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        raise ValueError(
+            f"filenames not found as video frames under {index.root!r}: {shown}{more}; a "
+            f"frame index is zero-padded to the digits of its video's frame count"
+        )
+    return sources
+
+
 def _check_draft_size(draft_size: Any) -> _DraftSize | None:
     if draft_size is None:
         return None
@@ -119,7 +152,7 @@ def _check_draft_size(draft_size: Any) -> _DraftSize | None:
 
 
 class ImageDataset(Dataset[tuple[Any, int, str]]):
-    """Every image under a folder, recursively, as ``(image, target, filename)``.
+    """Every image and video frame under a folder, recursively, as ``(image, target, filename)``.
 
     Indexing is one ``os.scandir`` walk plus a 32-byte header read per file (100,000 files
     in about a second on a warm cache), see :mod:`selfsup.data.folder_index` for the
@@ -130,24 +163,42 @@ class ImageDataset(Dataset[tuple[Any, int, str]]):
     from 0, as torchvision's ``ImageFolder``); images directly in the root are the class
     ``"."``, numbered after the subfolders (0 in a flat folder). ``classes[target]`` names it.
 
+    Videos (extensions mp4, mov, avi, mkv, webm, m4v, mpg, mpeg in any case; needs the
+    ``video`` extra, PyAV, which an image-only folder never imports): every frame is an
+    item. Items are all images first (sorted), then the frames of each video in order,
+    videos sorted by relative path. A frame's filename is
+    ``<video path without extension>-<frame index>-<extension>.png``, the index zero-padded
+    to the digits of the video's frame count (``sub/clip-0007-mov.png``); ``filenames``
+    accepts these names. Each video is a class of its own, named by its relative path and
+    numbered after the image classes: in a folder of videos only, a frame's target is its
+    video's index in sorted order; images keep the targets they have without videos.
+    Frames are counted once, at indexing, by a packet scan in parallel threads (exact even
+    where container metadata lies, see :mod:`selfsup.data.video_index`); access seeks to the
+    keyframe before a frame and decodes forward, and sequential access never seeks (see
+    :class:`~selfsup.data.video.VideoFrameReader`; each process, e.g. each DataLoader
+    worker, opens its own files).
+
     Decoding (:func:`~selfsup.data.load_image`): every mode becomes 8-bit RGB, EXIF
     orientation applied, alpha composited over white, 16-bit scaled (not clipped).
 
     Bad files: a file whose header is not an image (empty, truncated header, text named
-    ``.jpg``) is skipped at indexing with one logged warning and listed in ``skipped``;
+    ``.jpg``), and a video that cannot be opened or has no frame, is skipped at indexing
+    with one logged warning and listed in ``skipped``;
     indices of the remaining files are unaffected by it. A file that only fails when
-    decoded (e.g. a truncated JPEG body) yields ``(UndecodedImage(filename, reason),
+    decoded (e.g. a truncated JPEG body, a video frame the decoder does not produce, a video
+    changed after indexing) yields ``(UndecodedImage(filename, reason),
     target, filename)`` at its own index, never another file's image; it is logged once
     and added to ``skipped`` in the process that decoded it (a DataLoader worker keeps its
     own list), and every selfsup collate function drops it. PIL's global
     ``LOAD_TRUNCATED_IMAGES`` switch is never touched.
 
     Args:
-        input_dir: Folder of images (or of class subfolders of images).
+        input_dir: Folder of images and/or videos (or of class subfolders of them).
         transform: Applied to each decoded RGB PIL image, e.g. a ``selfsup.transforms``
             view transform; its output is returned as the item's image.
-        filenames: Optional relative filenames to restrict the dataset to; the dataset
-            keeps its sorted order. A name that is no image file under the folder is an error.
+        filenames: Optional relative filenames (of images or video frames) to restrict the
+            dataset to; the dataset keeps its order. A name that is neither an image file
+            nor a frame of a video under the folder is an error.
         from_folder: Alias of ``input_dir`` (lightly's keyword); give only one of them.
         draft_size: Optional decode size hint, int ``s`` (both sides at least ``s``) or
             ``(width, height)``: JPEGs several times larger are decoded at 1/2, 1/4 or 1/8
@@ -162,9 +213,11 @@ class ImageDataset(Dataset[tuple[Any, int, str]]):
         skipped: ``(filename, reason)`` of every file left out or found undecodable.
 
     Raises:
-        ValueError: The folder is missing, not a directory, or holds no usable image; both
-            or neither of ``input_dir`` and ``from_folder`` are given; a requested filename
-            does not exist; ``draft_size`` is invalid.
+        ValueError: The folder is missing, not a directory, or holds no usable image or
+            video; both or neither of ``input_dir`` and ``from_folder`` are given; a
+            requested filename does not exist; ``draft_size`` is invalid.
+        ImportError: The folder holds videos and PyAV is not installed (the message says
+            ``pip install "selfsup[video]"``).
 
     Example:
         >>> dataset = ImageDataset("path/to/images", transform=SimCLRTransform())
@@ -195,13 +248,30 @@ class ImageDataset(Dataset[tuple[Any, int, str]]):
         if isinstance(filenames, str):
             raise TypeError(f"filenames must be a sequence of names, got the string {filenames!r}")
         checked_draft = _check_draft_size(draft_size)
-        index = index_image_folder(folder, filenames=filenames, verify_headers=verify_headers)
-        source = _ImageFolderSource(index.root, index.filenames, index.targets, checked_draft)
+        index = index_image_folder(
+            folder, filenames=filenames, verify_headers=verify_headers, videos=True
+        )
+        sources: list[_Source] = []
+        if index.filenames:
+            sources.append(
+                _ImageFolderSource(index.root, index.filenames, index.targets, checked_draft)
+            )
+        skipped = list(index.skipped)
+        if index.videos:
+            infos, video_skips = index_videos(index.root, index.videos)
+            skipped = sorted(skipped + video_skips)
+            sources.extend(_video_sources(index, infos))
+        if not sources:
+            first_name, first_reason = skipped[0]
+            raise ValueError(
+                f"image folder {index.root!r} holds no usable image or video: all "
+                f"{len(skipped)} files were skipped (e.g. {first_name!r}: {first_reason})"
+            )
         self._setup(
-            sources=[source],
+            sources=sources,
             transform=transform,
             classes=index.classes,
-            skipped=index.skipped,
+            skipped=skipped,
             input_dir=index.root,
         )
 
@@ -269,6 +339,48 @@ class ImageDataset(Dataset[tuple[Any, int, str]]):
         """All filenames in index order (relative to the folder, ``/`` separators)."""
         return [name for source in self._sources for name in source.filenames]
 
+    def get_image(self, index: int) -> Image.Image | UndecodedImage | Any:
+        """The decoded image (or video frame) at ``index``, without the transform.
+
+        This is what a frame extractor needs: ``ImageDataset(folder).get_image(i)`` (or
+        ``ImageDataset(folder)[i][0]``, the transform being None) is the RGB PIL image of
+        item ``i``, uint8 in [0, 255], whatever transform the dataset has.
+
+        Args:
+            index: Position in ``[-len, len)``.
+
+        Returns:
+            An RGB PIL image, an :class:`UndecodedImage` for a damaged file or frame (logged
+            and added to ``skipped`` like in ``__getitem__``), or, for a wrapped torch
+            dataset, its image as it is.
+
+        Raises:
+            IndexError: ``index`` is out of range.
+        """
+        return self._load(index)[0]
+
+    def _load(self, index: int) -> tuple[Any, int, str]:
+        length = len(self)
+        if not -length <= index < length:
+            raise IndexError(f"index {index} is out of range for a dataset of {length} items")
+        if index < 0:
+            index += length
+        which = bisect.bisect_right(self._starts, index) - 1
+        source = self._sources[which]
+        local = index - self._starts[which]
+        filename = source.filenames[local]
+        image, target = source.item(local)
+        if isinstance(image, UndecodedImage) and filename not in self._reported:
+            self._reported.add(filename)
+            self.skipped.append((filename, image.reason))
+            logger.warning(
+                "cannot decode %r in %r: %s; selfsup collate functions drop it",
+                filename,
+                self.input_dir,
+                image.reason,
+            )
+        return image, target, filename
+
     def __getitem__(self, index: int) -> tuple[Any, int, str]:
         """Returns ``(image, target, filename)`` for one index.
 
@@ -283,27 +395,7 @@ class ImageDataset(Dataset[tuple[Any, int, str]]):
         Raises:
             IndexError: ``index`` is out of range.
         """
-        length = len(self)
-        if not -length <= index < length:
-            raise IndexError(f"index {index} is out of range for a dataset of {length} items")
-        if index < 0:
-            index += length
-        which = bisect.bisect_right(self._starts, index) - 1
-        source = self._sources[which]
-        local = index - self._starts[which]
-        filename = source.filenames[local]
-        image, target = source.item(local)
-        if isinstance(image, UndecodedImage):
-            if filename not in self._reported:
-                self._reported.add(filename)
-                self.skipped.append((filename, image.reason))
-                logger.warning(
-                    "cannot decode %r in %r: %s; selfsup collate functions drop it",
-                    filename,
-                    self.input_dir,
-                    image.reason,
-                )
-            return image, target, filename
-        if self.transform is not None:
+        image, target, filename = self._load(index)
+        if self.transform is not None and not isinstance(image, UndecodedImage):
             image = self.transform(image)
         return image, target, filename

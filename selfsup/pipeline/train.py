@@ -21,6 +21,7 @@ from selfsup.data import ImageDataset, MultiViewCollate
 from selfsup.methods import get_method_class, list_methods
 from selfsup.methods.base import default_patch_size
 from selfsup.pipeline._files import write_atomically
+from selfsup.pipeline.presets import apply_preset, list_presets
 from selfsup.training import (
     AtomicCheckpoint,
     CollapseMonitor,
@@ -30,6 +31,7 @@ from selfsup.training import (
     SSLTrainingModule,
 )
 from selfsup.transforms import EvalTransform, get_transform_class
+from selfsup.transforms.batched import DecodeResize, get_batch_transform_class
 from selfsup.utils.config import ConfigError, build_config, check_kwargs, choices, option, to_yaml
 
 __all__ = ["TrainConfig", "TrainResult", "train"]
@@ -43,6 +45,9 @@ class TrainConfig:
 
     data: str | None = option("folder of training images (required)")
     method: str = choices(list_methods, "simclr", "SSL method")
+    preset: str | None = option(
+        f"tuned recipe filling in the options not given: {', '.join(list_presets())}"
+    )
     backbone: str | None = option(
         "backbone: resnet-18, torchvision/<model>, timm/<model> (default: resnet-18 up to "
         "64 px views, torchvision/resnet18 above; vit-tiny for mae and msn)"
@@ -51,6 +56,12 @@ class TrainConfig:
     epochs: int = option("training epochs", 100)
     batch_size: int = option("images per batch and device", 256)
     input_size: int | None = option("crop size of the views (default: the method's transform)")
+    augment: str = choices(
+        ["auto", "batched", "per_sample"],
+        "auto",
+        "batched: workers only decode, all views made on the training device; per_sample: PIL "
+        "views in the workers; auto: batched on a GPU or for views up to 64 px",
+    )
     transform: dict[str, Any] = dataclasses.field(
         default_factory=dict,
         metadata={"help": "arguments of the method's transform, e.g. transform.gaussian_blur=0"},
@@ -159,9 +170,10 @@ def _view_size(transform_cls: type, kwargs: dict[str, Any]) -> int:
     return 224
 
 
-def _build_transform(config: TrainConfig) -> tuple[Any, int]:
-    """The method's view transform and the side of its main views."""
-    transform_cls = get_transform_class(get_method_class(config.method).transform_name)
+def _build_transform(config: TrainConfig, batched: bool) -> tuple[Any, int]:
+    """The method's view transform (batched or per-sample) and the side of its main views."""
+    transform_name = get_method_class(config.method).transform_name
+    transform_cls = get_transform_class(transform_name)
     kwargs = dict(config.transform)
     if config.input_size is not None:
         method_params = _params(get_method_class(config.method))
@@ -171,7 +183,52 @@ def _build_transform(config: TrainConfig) -> tuple[Any, int]:
         for key, value in _size_arguments(transform_cls, config.input_size, multiple).items():
             kwargs.setdefault(key, value)
     kwargs = check_kwargs(transform_cls, kwargs, owner=f"transform {transform_cls.__name__}")
+    if batched:
+        transform_cls = get_batch_transform_class(transform_name)
     return transform_cls(**kwargs), _view_size(transform_cls, kwargs)
+
+
+def _use_batched(config: TrainConfig, view_size: int, on_gpu: bool) -> bool:
+    """``augment=auto``: the batched path where benchmarks/augment_batched.py measured it faster
+    (on a GPU; on the CPU for views up to 64 px, slower than Pillow's uint8 ops at 224)."""
+    if config.augment == "auto":
+        return on_gpu or view_size <= 64
+    return config.augment == "batched"
+
+
+def _stored_size(view_size: int) -> int:
+    """Side of the uint8 images the workers make for the batched path: the view side for small
+    images, 8/7 of it above 64 px (256 for 224 views), so large crops keep their detail."""
+    return view_size if view_size <= 64 else round(view_size * 8 / 7)
+
+
+def _resolve_options(config: TrainConfig | None, options: dict[str, Any]) -> TrainConfig:
+    """Builds the config from a :class:`TrainConfig` and/or keyword options, preset applied."""
+    if config is not None:
+        defaults = TrainConfig()
+        given = {
+            f.name: getattr(config, f.name)
+            for f in dataclasses.fields(TrainConfig)
+            if getattr(config, f.name) != getattr(defaults, f.name)
+        }
+        options = {
+            **{
+                k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+                for k, v in given.items()
+            },
+            **options,
+        }
+    resolved = build_config(TrainConfig, options, command="selfsup train")
+    if resolved.preset is None:
+        return resolved
+    try:
+        method_cls = get_method_class(resolved.method)
+        preset_options = apply_preset(
+            resolved.preset, options, get_transform_class(method_cls.transform_name)
+        )
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return build_config(TrainConfig, preset_options, command="selfsup train")
 
 
 def _class_map(bank_classes: list[str], val_classes: list[str], config: TrainConfig) -> list[int]:
@@ -229,12 +286,7 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         ValueError: an unknown option, a bad value, a missing or empty data folder, or a batch
             size larger than the data set.
     """
-    if config is None:
-        config = build_config(TrainConfig, options, command="selfsup train")
-    elif options:
-        config = build_config(
-            TrainConfig, {**dataclasses.asdict(config), **options}, command="selfsup train"
-        )
+    config = _resolve_options(config, options)
     if config.data is None:
         raise ConfigError("data is required: the folder of training images (data=DIR)")
     for key in ("epochs", "batch_size", "knn_k", "knn_every", "probe_size"):
@@ -248,11 +300,19 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         _check_resume(config, out_dir)
 
     L.seed_everything(config.seed, workers=True, verbose=False)
-    transform, view_size = _build_transform(config)
+    on_gpu = torch.cuda.is_available() and config.accelerator in ("auto", "gpu", "cuda")
+    _, view_size = _build_transform(config, batched=False)
+    batched = _use_batched(config, view_size, on_gpu)
+    transform, view_size = _build_transform(config, batched=batched)
     config.input_size = view_size
-    # Large JPEGs decode at a reduced size (PIL draft mode), never below 4x the view side: a crop
-    # of 6% of the image area (min_scale 0.06) is then still at full view resolution.
-    dataset = ImageDataset(config.data, transform=transform, draft_size=4 * view_size)
+    if batched:
+        # Workers only decode and resize to uint8; SSLTrainingModule makes the views on device.
+        stored = _stored_size(view_size)
+        dataset = ImageDataset(config.data, transform=DecodeResize(stored), draft_size=stored)
+    else:
+        # Large JPEGs decode at a reduced size (PIL draft mode), never below 4x the view side:
+        # a crop of 6% of the image area (min_scale 0.06) is then still at full view resolution.
+        dataset = ImageDataset(config.data, transform=transform, draft_size=4 * view_size)
     if len(dataset) < config.batch_size:
         raise ValueError(
             f"batch_size {config.batch_size} is larger than the data set in {config.data!r} "
@@ -272,10 +332,11 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         method_kwargs.setdefault("backbone_kwargs", {"width": config.width})
     method_kwargs = check_kwargs(method_cls, method_kwargs, owner=f"method {config.method!r}")
     method = method_cls(backbone=config.backbone, **method_kwargs)
-    module = SSLTrainingModule(method, config.optimizer, config.batch_size)
+    module = SSLTrainingModule(
+        method, config.optimizer, config.batch_size, batch_transform=transform if batched else None
+    )
 
     eval_transform = EvalTransform(input_size=view_size)
-    on_gpu = torch.cuda.is_available() and config.accelerator in ("auto", "gpu", "cuda")
     pin = on_gpu
     train_loader = _loader(dataset, config.batch_size, workers, True, True, pin)
     # The monitors read the same indexed folder with deterministic preprocessing: a shallow copy
@@ -346,6 +407,7 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
     summary = {
         "method": config.method,
         "backbone": config.backbone,
+        "augment": "batched" if batched else "per_sample",
         "epochs": len(rows),
         "processes": trainer.world_size,
         "seconds": round(seconds, 2),

@@ -6,6 +6,7 @@ import dataclasses
 import math
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 import lightning as L
@@ -85,15 +86,28 @@ class SSLTrainingModule(L.LightningModule):
     ``update_schedules``, ``training_loss`` and, after the backward pass, ``after_backward``;
     the learning rate follows a per-step linear warm-up and cosine decay.
 
+    With ``batch_transform`` (the batched augmentation path), a batch holds a single uint8 view
+    batch `(B, C, H, W)` as the workers decoded it, and the transform makes the method's views
+    from it on the training device, after the transfer.
+
     Args:
         method: The method to train.
         optimizer: Optimizer settings.
         batch_size: Images per batch (per process), used to scale the learning rate.
+        batch_transform: Optional batched view transform (uint8 `(B, C, H, W)` -> list of view
+            batches), e.g. :class:`~selfsup.transforms.batched.SimCLRBatchTransform`.
     """
 
-    def __init__(self, method: SSLMethod, optimizer: OptimizerConfig, batch_size: int) -> None:
+    def __init__(
+        self,
+        method: SSLMethod,
+        optimizer: OptimizerConfig,
+        batch_size: int,
+        batch_transform: Callable[[Tensor], list[Tensor]] | None = None,
+    ) -> None:
         super().__init__()
         self.method = method
+        self.batch_transform = batch_transform
         self.optimizer_config = optimizer
         self.batch_size = batch_size
         self._loss_sum = 0.0
@@ -118,6 +132,9 @@ class SSLTrainingModule(L.LightningModule):
         views, _, filenames = batch
         if len(filenames) < 2:
             return None
+        if self.batch_transform is not None:
+            with torch.no_grad():
+                views = list(self.batch_transform(views[0]))
         self.method.update_schedules(
             step=self.global_step,
             max_steps=int(self.trainer.estimated_stepping_batches),
@@ -143,12 +160,16 @@ class SSLTrainingModule(L.LightningModule):
             "torch": torch.get_rng_state(),
             "python": random.getstate(),
         }
+        if torch.cuda.is_available():
+            checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         states = checkpoint.get("rng_states")
         if states is not None:
             torch.set_rng_state(states["torch"])
             random.setstate(states["python"])
+            if "cuda" in states and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(states["cuda"])
 
     def configure_optimizers(self):
         optimizer = build_optimizer(self.method, self.optimizer_config, self.batch_size)

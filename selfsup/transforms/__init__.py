@@ -8,7 +8,7 @@ operations live in :mod:`selfsup.transforms.functional`.
 
 from __future__ import annotations
 
-from selfsup.transforms import functional
+from selfsup.transforms import batched, functional
 from selfsup.transforms.barlow_twins_transform import BarlowTwinsTransform
 from selfsup.transforms.byol_transform import (
     BYOLTransform,
@@ -84,6 +84,7 @@ __all__ = [
     "VICRegViewTransform",
     "ViewTransform",
     "create_transform",
+    "batched",
     "functional",
     "get_transform_class",
     "list_transforms",

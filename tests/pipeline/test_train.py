@@ -151,3 +151,38 @@ def test_default_backbone_follows_view_size():
     assert _default_backbone(simclr, 32) == "resnet-18"
     assert _default_backbone(simclr, 224) == "torchvision/resnet18"
     assert _default_backbone(mae, 224) == "vit-tiny"
+
+
+@pytest.mark.parametrize("augment", ["batched", "per_sample"])
+def test_both_augmentation_paths_train(tmp_path, image_folder, augment):
+    result = selfsup.train(
+        data=str(image_folder), epochs=1, augment=augment, out=str(tmp_path / "run"), **TINY
+    )
+    assert result.summary["augment"] == augment
+    assert torch.isfinite(torch.tensor(result.summary["final_loss"]))
+
+
+def test_auto_augmentation_follows_device_and_view_size():
+    from selfsup.pipeline.train import TrainConfig, _use_batched
+
+    auto = TrainConfig(augment="auto")
+    assert _use_batched(auto, 32, on_gpu=False)
+    assert not _use_batched(auto, 224, on_gpu=False)
+    assert _use_batched(auto, 224, on_gpu=True)
+    assert not _use_batched(TrainConfig(augment="per_sample"), 32, on_gpu=True)
+    assert _use_batched(TrainConfig(augment="batched"), 224, on_gpu=False)
+
+
+def test_batched_path_feeds_the_module_uint8_batches(tmp_path, image_folder, monkeypatch):
+    seen = []
+    original = SSLTrainingModule.training_step
+
+    def spy(self, batch, batch_idx):
+        seen.append((batch[0][0].dtype, self.batch_transform is not None))
+        return original(self, batch, batch_idx)
+
+    monkeypatch.setattr(SSLTrainingModule, "training_step", spy)
+    selfsup.train(
+        data=str(image_folder), epochs=1, augment="batched", out=str(tmp_path / "run"), **TINY
+    )
+    assert seen and all(dtype == torch.uint8 and has for dtype, has in seen)

@@ -1,0 +1,93 @@
+"""Named training recipes: ``selfsup train preset=small-grayscale`` sets tuned defaults.
+
+A preset fills in options the user did not give; any option given explicitly wins, and so does
+any ``transform.<key>``. Transform keys of a preset that the method's transform does not take
+(each method has its own crop arguments) are left out; a single probability is repeated for
+transforms that take one per view.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any
+
+__all__ = ["PRESETS", "apply_preset", "list_presets"]
+
+# Recipes measured in benchmarks/quality.py (figures in benchmarks/RESULTS.md).
+PRESETS: dict[str, dict[str, Any]] = {
+    "small-grayscale": {
+        "description": (
+            "small grayscale images such as Fashion-MNIST or MNIST (28-32 px): a width-0.25 "
+            "ResNet-9 at 32 px, crops of 25-100%, flips, brightness and contrast jitter only"
+        ),
+        "options": {
+            "backbone": "resnet-9",
+            "width": 0.25,
+            "input_size": 32,
+            "batch_size": 256,
+            "epochs": 20,
+            "transform": {
+                "min_scale": 0.25,
+                "global_crop_scale": (0.25, 1.0),
+                "local_crop_scale": (0.1, 0.25),
+                "crop_min_scales": (0.25, 0.1),
+                "hf_prob": 0.5,
+                "vf_prob": 0.0,
+                "rr_prob": 0.0,
+                "cj_prob": 0.8,
+                "cj_strength": 1.0,
+                "cj_bright": 0.4,
+                "cj_contrast": 0.4,
+                "cj_sat": 0.0,
+                "cj_hue": 0.0,
+                "random_gray_scale": 0.0,
+                "gaussian_blur": 0.0,
+                "solarization_prob": 0.0,
+                "solarize_prob": 0.0,
+            },
+        },
+    },
+}
+
+
+def list_presets() -> list[str]:
+    """Names of the presets, sorted."""
+    return sorted(PRESETS)
+
+
+def _broadcast(value: Any, default: Any) -> Any:
+    """A scalar preset value for an argument that takes one value per view (BYOL's and DINO's
+    ``gaussian_blur``, for example) is repeated for every view."""
+    if isinstance(default, (tuple, list)) and not isinstance(value, (tuple, list)):
+        return [value] * len(default)
+    return value
+
+
+def apply_preset(name: str, options: dict[str, Any], transform_cls: type) -> dict[str, Any]:
+    """``options`` with the preset's values filled in where ``options`` has none.
+
+    Args:
+        name: A key of :data:`PRESETS`.
+        options: The user's options (nested dicts for ``transform`` and ``optimizer``).
+        transform_cls: The method's transform class; preset transform keys it does not take
+            are dropped.
+
+    Raises:
+        ValueError: an unknown preset name.
+    """
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; allowed: {', '.join(list_presets())}")
+    preset = copy.deepcopy(PRESETS[name]["options"])
+    accepted = inspect.signature(transform_cls).parameters
+    transform = {
+        key: _broadcast(value, accepted[key].default)
+        for key, value in preset.pop("transform", {}).items()
+        if key in accepted
+    }
+    merged = {**preset, **{k: v for k, v in options.items() if v is not None}}
+    merged["transform"] = {**transform, **(options.get("transform") or {})}
+    for key, value in preset.items():
+        if isinstance(value, dict):
+            merged[key] = {**value, **(options.get(key) or {})}
+    return merged

@@ -1,0 +1,68 @@
+import pytest
+import yaml
+
+import selfsup
+from selfsup.pipeline.presets import PRESETS, apply_preset, list_presets
+from selfsup.transforms import BYOLTransform, DINOTransform, SimCLRTransform
+from selfsup.utils.config import ConfigError
+
+
+def test_preset_fills_in_only_what_the_user_did_not_give():
+    merged = apply_preset(
+        "small-grayscale",
+        {"data": "d", "width": 1.0, "transform": {"hf_prob": 0.0}},
+        SimCLRTransform,
+    )
+    options = PRESETS["small-grayscale"]["options"]
+    assert merged["width"] == 1.0
+    assert merged["backbone"] == options["backbone"]
+    assert merged["epochs"] == options["epochs"]
+    assert merged["transform"]["hf_prob"] == 0.0
+    assert merged["transform"]["min_scale"] == options["transform"]["min_scale"]
+    assert "global_crop_scale" not in merged["transform"]
+
+
+def test_preset_keeps_only_the_method_transforms_arguments_and_repeats_per_view_values():
+    dino = apply_preset("small-grayscale", {}, DINOTransform)["transform"]
+    assert "min_scale" not in dino
+    assert (
+        dino["global_crop_scale"]
+        == PRESETS["small-grayscale"]["options"]["transform"]["global_crop_scale"]
+    )
+    assert dino["gaussian_blur"] == [0.0, 0.0, 0.0]
+    assert apply_preset("small-grayscale", {}, BYOLTransform)["transform"]["gaussian_blur"] == [
+        0.0,
+        0.0,
+    ]
+    DINOTransform(**dino)
+    BYOLTransform(**apply_preset("small-grayscale", {}, BYOLTransform)["transform"])
+
+
+def test_unknown_preset_names_the_allowed_ones(tmp_path, image_folder):
+    with pytest.raises(ValueError, match="small-grayscale"):
+        apply_preset("huge", {}, SimCLRTransform)
+    with pytest.raises(ConfigError, match="unknown preset 'huge'"):
+        selfsup.train(data=str(image_folder), preset="huge", out=str(tmp_path / "run"))
+    assert list_presets() == sorted(PRESETS)
+
+
+def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folder):
+    result = selfsup.train(
+        data=str(image_folder),
+        preset="small-grayscale",
+        epochs=1,
+        batch_size=8,
+        width=0.125,
+        input_size=16,
+        num_workers=0,
+        accelerator="cpu",
+        probe_size=8,
+        out=str(tmp_path / "run"),
+    )
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["preset"] == "small-grayscale"
+    assert saved["backbone"] == "resnet-9"
+    assert saved["width"] == 0.125
+    assert saved["epochs"] == 1
+    assert saved["transform"]["cj_hue"] == 0.0
+    assert result.summary["augment"] == "batched"
