@@ -169,7 +169,8 @@ class ImageDataset(Dataset[tuple[Any, int, str]]):
     videos sorted by relative path. A frame's filename is
     ``<video path without extension>-<frame index>-<extension>.png``, the index zero-padded
     to the digits of the video's frame count (``sub/clip-0007-mov.png``); ``filenames``
-    accepts these names. Each video is a class of its own, named by its relative path and
+    accepts these names. A frame is the RGB image a player shows (display rotation applied;
+    ``draft_size`` does not apply). Each video is a class of its own, named by its relative path and
     numbered after the image classes: in a folder of videos only, a frame's target is its
     video's index in sorted order; images keep the targets they have without videos.
     Frames are counted once, at indexing, by a packet scan in parallel threads (exact even
@@ -183,11 +184,11 @@ class ImageDataset(Dataset[tuple[Any, int, str]]):
 
     Bad files: a file whose header is not an image (empty, truncated header, text named
     ``.jpg``), and a video that cannot be opened or has no frame, is skipped at indexing
-    with one logged warning and listed in ``skipped``;
-    indices of the remaining files are unaffected by it. A file that only fails when
-    decoded (e.g. a truncated JPEG body, a video frame the decoder does not produce, a video
-    changed after indexing) yields ``(UndecodedImage(filename, reason),
-    target, filename)`` at its own index, never another file's image; it is logged once
+    with one logged warning and listed in ``skipped``; indices of the remaining files are
+    unaffected by it. A file that only fails when decoded (e.g. a truncated JPEG body, a
+    video frame the decoder does not produce, a video changed after indexing) yields
+    ``(UndecodedImage(filename, reason), target, filename)`` at its own index (for a frame,
+    ``filename`` is the frame's name), never another file's image; it is logged once
     and added to ``skipped`` in the process that decoded it (a DataLoader worker keeps its
     own list), and every selfsup collate function drops it. PIL's global
     ``LOAD_TRUNCATED_IMAGES`` switch is never touched.

@@ -7,15 +7,17 @@ per-frame timestamps of the packet scan (:mod:`selfsup.data.video_index`):
   pts) and decodes forward, letting the decoder drop non-reference frames that present
   before frame ``i`` (``skip_frame = NONREF``; about 20 % faster on H.264 with B-frames);
   every decoded frame is identified by its pts, so the frame returned is frame ``i``
-  whatever the container's metadata claims. Should the decoder not
-  produce it after the seek (a seek that lands late, frames dropped after a jump), the
-  reader seeks once more from the keyframe before, then decodes every frame from the start
-  of the file.
+  whatever the container's metadata claims. Should the decoder not produce it after the
+  seek (a seek that lands late, frames dropped after a jump), the reader seeks once more
+  from the keyframe before, then decodes every frame from the start of the file.
 - Sequential access (``i + 1`` after ``i``) and short jumps forward inside the same group
   of pictures never seek: the open container and its decoder iterator are kept per video,
   for the ``max_open`` most recently used videos of the process (LRU).
 - Videos whose frames have no usable timestamps (``VideoInfo.seekable`` False) are decoded
   from the start and frames counted; correct, but random access costs a decode from 0.
+- Frames come out the way a player shows them: a rotation stored in the stream's display
+  matrix (phones filming upright) is applied, in multiples of 90 degrees, as images have
+  their EXIF orientation applied; mirroring in the matrix is not.
 
 Process safety: containers are opened lazily, in the process that reads. A pickled reader
 (spawned DataLoader workers) carries no container; a forked one (forked DataLoader workers)
@@ -23,8 +25,7 @@ notices the new process id and sets the containers inherited from its parent asi
 using them. Decoding and RGB conversion run on one thread: DataLoader workers are the
 parallelism, and a decoder or scaler with threads of its own, once inherited by a forked
 process, hangs it when freed there (even by the garbage collector), its threads existing
-only in the parent. One lock per
-reader serialises threads of the same process.
+only in the parent. One lock per reader serialises threads of the same process.
 """
 
 from __future__ import annotations
@@ -245,7 +246,7 @@ class VideoFrameReader:
             index = _identify(video, info, decoded.pts)
             video.next_frame = index + 1
             if index == frame:
-                return Image.fromarray(_rgb_array(decoded), mode="RGB")
+                return _upright(Image.fromarray(_rgb_array(decoded), mode="RGB"), decoded)
             if index > frame:
                 raise _Missed(f"the decoder skipped it (next frame decoded: {index})")
         raise _Missed(
@@ -260,6 +261,20 @@ def _rgb_array(frame: Any) -> np.ndarray:
         return frame.to_ndarray(format="rgb24", threads=1)
     except TypeError:  # PyAV < 17 has no `threads` option and scales on one thread anyway
         return frame.to_ndarray(format="rgb24")
+
+
+_TURNS = {
+    90: Image.Transpose.ROTATE_90,
+    180: Image.Transpose.ROTATE_180,
+    270: Image.Transpose.ROTATE_270,
+}
+
+
+def _upright(image: Image.Image, frame: Any) -> Image.Image:
+    """Applies the frame's display rotation (counter-clockwise degrees, PyAV >= 13)."""
+    rotation = getattr(frame, "rotation", 0) or 0
+    turn = _TURNS.get(round(rotation / 90) * 90 % 360)
+    return image if turn is None else image.transpose(turn)
 
 
 def _close_quietly(video: _OpenVideo) -> None:

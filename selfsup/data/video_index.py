@@ -90,7 +90,7 @@ def parse_frame_filename(name: str) -> tuple[str, int] | None:
     return f"{match['stem']}.{match['ext']}", int(match["frame"])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VideoInfo:
     """What the packet scan learned about one video.
 

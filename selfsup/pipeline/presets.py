@@ -47,6 +47,8 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "solarize_prob": 0.0,
             },
         },
+        # Method arguments for one method only, keyed by method name.
+        "method_args": {"simclr": {"temperature": 0.2}},
     },
 }
 
@@ -64,7 +66,9 @@ def _broadcast(value: Any, default: Any) -> Any:
     return value
 
 
-def apply_preset(name: str, options: dict[str, Any], transform_cls: type) -> dict[str, Any]:
+def apply_preset(
+    name: str, options: dict[str, Any], transform_cls: type, method: str | None = None
+) -> dict[str, Any]:
     """``options`` with the preset's values filled in where ``options`` has none.
 
     Args:
@@ -72,6 +76,7 @@ def apply_preset(name: str, options: dict[str, Any], transform_cls: type) -> dic
         options: The user's options (nested dicts for ``transform`` and ``optimizer``).
         transform_cls: The method's transform class; preset transform keys it does not take
             are dropped.
+        method: The method's name; the preset's ``method_args`` for it are filled in too.
 
     Raises:
         ValueError: an unknown preset name.
@@ -87,6 +92,8 @@ def apply_preset(name: str, options: dict[str, Any], transform_cls: type) -> dic
     }
     merged = {**preset, **{k: v for k, v in options.items() if v is not None}}
     merged["transform"] = {**transform, **(options.get("transform") or {})}
+    method_args = PRESETS[name].get("method_args", {}).get(method, {})
+    merged["method_args"] = {**method_args, **(options.get("method_args") or {})}
     for key, value in preset.items():
         if isinstance(value, dict):
             merged[key] = {**value, **(options.get(key) or {})}

@@ -224,7 +224,10 @@ def _resolve_options(config: TrainConfig | None, options: dict[str, Any]) -> Tra
     try:
         method_cls = get_method_class(resolved.method)
         preset_options = apply_preset(
-            resolved.preset, options, get_transform_class(method_cls.transform_name)
+            resolved.preset,
+            options,
+            get_transform_class(method_cls.transform_name),
+            method=resolved.method,
         )
     except ValueError as error:
         raise ConfigError(str(error)) from None

@@ -81,11 +81,12 @@ def _marked_frame(index: int, mark: int, size: tuple[int, int]):
 @pytest.fixture
 def write_video():
     """Returns ``write(path, frames=30, *, mark=0, codec="libx264", gop=10, bframes=0,
-    size=(64, 48), rate=30, format=None)`` -> Path.
+    size=(64, 48), rate=30, format=None, rotation=0)`` -> Path.
 
     Every frame shows its own index and the video's ``mark`` as black/white 8x8 blocks
     (binary), which survive lossy coding; ``read_marks`` reads them back. ``bframes`` > 0
-    reorders frames (decode order differs from presentation order).
+    reorders frames (decode order differs from presentation order). ``rotation`` stores a
+    counter-clockwise display rotation in the stream's display matrix.
     """
     import av  # a dev dependency (the ``video`` extra); imported here, only where needed
 
@@ -100,6 +101,7 @@ def write_video():
         size: tuple[int, int] = (64, 48),
         rate: int = 30,
         format: str | None = None,
+        rotation: int = 0,
     ) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         with av.open(str(path), "w", format=format) as container:
@@ -107,6 +109,8 @@ def write_video():
             stream.width, stream.height = size
             stream.pix_fmt = "yuv420p"
             stream.codec_context.gop_size = gop
+            if rotation:
+                stream.set_display_rotation(rotation)
             if codec == "libx264":
                 stream.codec_context.options = {"preset": "ultrafast", "bf": str(bframes)}
             else:

@@ -19,5 +19,7 @@ def test_submodules_declare_all():
         "image_loading",
         "multi_view_collate",
         "undecoded",
+        "video",
+        "video_index",
     ):
         assert hasattr(getattr(selfsup.data, module), "__all__"), module

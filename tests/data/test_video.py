@@ -5,6 +5,7 @@ import gc
 import logging
 import multiprocessing
 import pickle
+import struct
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -338,3 +339,29 @@ def test_a_seek_that_lands_late_is_retried(tmp_path, write_video, read_marks, mo
     assert reader.opens == 2 and reader.seeks == 3
     assert read_marks(reader.read(info, 25)) == (25, 0)
     assert landed == [10, 30, 20]
+
+
+@pytest.mark.parametrize(("rotation", "undo"), [(90, 270), (-90, 90), (180, 180)])
+def test_display_rotation_is_applied(tmp_path, write_video, read_marks, rotation, undo):
+    write_video(tmp_path / "phone.mp4", 3, mark=6, rotation=rotation)
+    frame = ImageDataset(tmp_path)[2][0]
+    assert frame.size == ((48, 64) if rotation % 180 else (64, 48))
+    assert read_marks(frame.rotate(undo, expand=True)) == (2, 6)
+
+
+def test_a_video_whose_header_lies_maps_every_index_right(tmp_path, write_video, read_marks):
+    path = write_video(tmp_path / "a.avi", 21, mark=1, codec="mpeg4", gop=5)
+    data = bytearray(path.read_bytes())
+    main, stream = data.index(b"avih"), data.index(b"strh")
+    data[main + 24 : main + 28] = struct.pack("<I", 500)  # total frames in the main header
+    data[stream + 40 : stream + 44] = struct.pack("<I", 500)  # length in the stream header
+    path.write_bytes(bytes(data))
+    write_video(tmp_path / "b.mkv", 9, mark=2, gop=4)  # Matroska stores no frame count
+    dataset = ImageDataset(tmp_path)
+    infos = [source.info for source in dataset._sources]
+    assert [(info.metadata_frames, info.frame_count) for info in infos] == [(500, 21), (0, 9)]
+    assert len(dataset) == 30
+    order = torch.randperm(30).tolist()
+    shown = {i: read_marks(dataset[i][0]) for i in order}
+    assert [shown[i] for i in range(30)] == [(i, 1) for i in range(21)] + [(i, 2) for i in range(9)]
+    assert dataset.get_filenames()[20:22] == ["a-20-avi.png", "b-0-mkv.png"]

@@ -8,6 +8,7 @@ import av
 import numpy as np
 import pytest
 
+from selfsup.data.folder_index import index_image_folder
 from selfsup.data.video_index import (
     VIDEO_EXTENSIONS,
     frame_filename,
@@ -142,3 +143,48 @@ def test_missing_pyav_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "av", None)
     with pytest.raises(ImportError, match=r'pip install "selfsup\[video\]"'):
         index_videos(tmp_path, ["a.mp4"])
+
+
+def test_folder_index_lists_videos_as_classes_after_the_images(tmp_path, write_image):
+    for name in ("b/1.png", "a/2.png", "3.png"):
+        write_image(tmp_path / name)
+    for name in ("z.MP4", "a/clip.mkv", "a/.hidden.mp4", "b/c.webm"):
+        (tmp_path / name).write_bytes(b"not opened while listing")
+    (tmp_path / "dead.avi").symlink_to(tmp_path / "missing.avi")
+    plain = index_image_folder(tmp_path)
+    assert plain.videos == [] and plain.classes == ["a", "b", "."]
+    index = index_image_folder(tmp_path, videos=True)
+    assert index.filenames == plain.filenames and index.targets == plain.targets
+    assert index.videos == ["a/clip.mkv", "b/c.webm", "z.MP4"]
+    assert index.classes == ["a", "b", ".", "a/clip.mkv", "b/c.webm", "z.MP4"]
+    assert index.video_targets == [3, 4, 5]
+    assert index.skipped == [("dead.avi", "broken link or not a regular file")]
+    assert index.video_frames == {}
+
+
+def test_folder_index_sorts_requested_frame_names_by_video(tmp_path, write_image):
+    write_image(tmp_path / "img.png")
+    (tmp_path / "v.mp4").write_bytes(b"")
+    (tmp_path / "w.mov").write_bytes(b"")
+    wanted = ["v-10-mp4.png", "img.png", "v-02-mp4.png", "v-2-mp4.png"]
+    index = index_image_folder(tmp_path, filenames=wanted, videos=True)
+    assert index.filenames == ["img.png"]
+    assert index.videos == ["v.mp4"] and index.video_targets == [1]
+    assert index.classes == [".", "v.mp4", "w.mov"]
+    assert index.video_frames == {
+        "v.mp4": [(2, "v-02-mp4.png"), (2, "v-2-mp4.png"), (10, "v-10-mp4.png")]
+    }
+    with pytest.raises(ValueError, match="x-01-mp4.png"):
+        index_image_folder(tmp_path, filenames=["x-01-mp4.png"], videos=True)
+    with pytest.raises(ValueError, match="v-01-mp4.png"):
+        index_image_folder(tmp_path, filenames=["img.png", "v-01-mp4.png"])
+
+
+def test_folder_of_videos_only(tmp_path):
+    (tmp_path / "v.mp4").write_bytes(b"")
+    with pytest.raises(ValueError, match="no image files"):
+        index_image_folder(tmp_path)
+    assert index_image_folder(tmp_path, videos=True).videos == ["v.mp4"]
+    (tmp_path / "v.mp4").unlink()
+    with pytest.raises(ValueError, match="no image or video files"):
+        index_image_folder(tmp_path, videos=True)
