@@ -15,6 +15,7 @@ from typing import Any
 import lightning as L
 import torch
 import yaml
+from lightning.pytorch.utilities import rank_zero_only
 from torch.utils.data import DataLoader, Subset
 
 from selfsup.data import ImageDataset, MultiViewCollate
@@ -22,6 +23,7 @@ from selfsup.methods import get_method_class, list_methods
 from selfsup.methods.base import default_patch_size
 from selfsup.pipeline._files import write_atomically
 from selfsup.pipeline.presets import apply_preset, list_presets
+from selfsup.pipeline.preview import preview
 from selfsup.training import (
     AtomicCheckpoint,
     CollapseMonitor,
@@ -170,8 +172,8 @@ def _view_size(transform_cls: type, kwargs: dict[str, Any]) -> int:
     return 224
 
 
-def _build_transform(config: TrainConfig, batched: bool) -> tuple[Any, int]:
-    """The method's view transform (batched or per-sample) and the side of its main views."""
+def _transform_arguments(config: TrainConfig) -> tuple[str, dict[str, Any], int]:
+    """The method's transform name, its checked arguments and the side of its main views."""
     transform_name = get_method_class(config.method).transform_name
     transform_cls = get_transform_class(transform_name)
     kwargs = dict(config.transform)
@@ -183,9 +185,7 @@ def _build_transform(config: TrainConfig, batched: bool) -> tuple[Any, int]:
         for key, value in _size_arguments(transform_cls, config.input_size, multiple).items():
             kwargs.setdefault(key, value)
     kwargs = check_kwargs(transform_cls, kwargs, owner=f"transform {transform_cls.__name__}")
-    if batched:
-        transform_cls = get_batch_transform_class(transform_name)
-    return transform_cls(**kwargs), _view_size(transform_cls, kwargs)
+    return transform_name, kwargs, _view_size(transform_cls, kwargs)
 
 
 def _use_batched(config: TrainConfig, view_size: int, on_gpu: bool) -> bool:
@@ -304,9 +304,10 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
 
     L.seed_everything(config.seed, workers=True, verbose=False)
     on_gpu = torch.cuda.is_available() and config.accelerator in ("auto", "gpu", "cuda")
-    _, view_size = _build_transform(config, batched=False)
+    transform_name, transform_kwargs, view_size = _transform_arguments(config)
     batched = _use_batched(config, view_size, on_gpu)
-    transform, view_size = _build_transform(config, batched=batched)
+    transform_cls = (get_batch_transform_class if batched else get_transform_class)(transform_name)
+    transform = transform_cls(**transform_kwargs)
     config.input_size = view_size
     if batched:
         # Workers only decode and resize to uint8; SSLTrainingModule makes the views on device.
@@ -373,6 +374,16 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(out_dir / "config.yaml", lambda tmp: tmp.write_text(to_yaml(config)))
+    if not config.resume and rank_zero_only.rank == 0:
+        # What the augmentations do to a few of the training images (shown by selfsup report).
+        preview(
+            data=config.data,
+            method=transform_name,
+            n=4,
+            out=out_dir / "preview.png",
+            seed=config.seed,
+            **transform_kwargs,
+        )
     if config.resume:
         metrics_writer.load_existing()
     trainer = L.Trainer(
@@ -425,6 +436,7 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
             "metrics": str(out_dir / "metrics.csv"),
             "plot": str(out_dir / "metrics.png"),
             "config": str(out_dir / "config.yaml"),
+            "preview": str(out_dir / "preview.png"),
         },
     }
     if trainer.is_global_zero:

@@ -36,6 +36,7 @@ def test_one_epoch_writes_every_file(tmp_path, image_folder, val_folder):
         "backbone.pt",
         "metrics.csv",
         "metrics.png",
+        "preview.png",
         "config.yaml",
         "summary.json",
     ):
