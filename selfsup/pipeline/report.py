@@ -1,4 +1,4 @@
-"""``selfsup.report``: one self-contained HTML page to explore a data set's embeddings."""
+"""``selfsup.pipeline.report`` (``selfsup report``): one self-contained HTML page to explore a data set's embeddings."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 @dataclasses.dataclass
 class ReportConfig:
-    """Options of ``selfsup report`` (and keyword arguments of :func:`selfsup.report`).
+    """Options of ``selfsup report`` (and keyword arguments of :func:`selfsup.pipeline.report`).
 
     Size of the page: at most ``max_points`` points (about 60 bytes each with their neighbour
     lists) plus thumbnails capped at ``max_thumbnails`` and ``max_thumbnail_mb``; with the
@@ -71,7 +71,7 @@ class ReportConfig:
 
 @dataclasses.dataclass
 class ReportResult:
-    """What :func:`selfsup.report` wrote: the page's ``path`` and its headline figures."""
+    """What :func:`selfsup.pipeline.report` wrote: the page's ``path`` and its headline figures."""
 
     path: Path
     summary: dict[str, Any]
@@ -204,7 +204,7 @@ def report(
     error unless ``allow_missing=True`` (then they are drawn without thumbnails and listed).
 
     Example:
-        >>> selfsup.report("embeddings.csv", data="images/", out="report.html")  # doctest: +SKIP
+        >>> selfsup.pipeline.report("embeddings.csv", data="images/", out="report.html")  # doctest: +SKIP
 
     Args:
         embeddings: Embeddings CSV or ``.npy`` (or give ``embeddings=`` among the options).

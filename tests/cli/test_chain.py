@@ -46,6 +46,19 @@ def test_train_embed_select_extract_through_the_command_line(tmp_path, capsys):
     again = _summary(capsys.readouterr().out)
     assert again["written"] == 0 and again["skipped_identical"] == 5
 
+    page = tmp_path / "report.html"
+    report = ["report", f"embeddings={embeddings}", f"data={data}", f"selection={listing}"]
+    assert main([*report, f"run={run}", f"out={page}"]) == 0
+    assert _summary(capsys.readouterr().out)["selected"] == 5
+    html = page.read_text()
+    assert all(name in html for name in names)
+    assert "<h3>preview.png</h3>" in html and "no augmentation preview" not in html
+
+    invariance = tmp_path / "invariance"
+    assert main(["invariance", f"checkpoint={run}", f"data={data}", f"out={invariance}"]) == 0
+    scores = json.loads((invariance / "invariance.json").read_text())
+    assert "grayscale" in json.dumps(scores) and (invariance / "invariance.png").is_file()
+
 
 def test_extract_names_missing_files_and_exits_2(tmp_path, capsys):
     data = _folder(tmp_path / "data", per_class=2)

@@ -88,3 +88,16 @@ def test_nan_loss_stops_with_a_clear_error(tmp_path, capsys, monkeypatch):
     args += ["input_size=16", "num_workers=0", "accelerator=cpu", f"out={tmp_path / 'run'}"]
     assert main(args) == 2
     assert "loss is nan at epoch 0, step 0" in capsys.readouterr().err
+
+
+def test_python_dash_m_selfsup_runs_the_command_line():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "selfsup", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0
+    assert "usage: selfsup <command>" in done.stdout
+    for command in ("extract", "invariance", "report", "train"):
+        assert command in done.stdout
