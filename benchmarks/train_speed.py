@@ -68,8 +68,9 @@ def measure(size: int, augment: str, args: argparse.Namespace) -> dict[str, floa
         )
         # selfsup's 3x3-stem ResNet-18 for small images, torchvision's 7x7-stem one above 64 px
         # (what `selfsup train` picks by default).
-        backbone = "resnet-18" if size <= 64 else "torchvision/resnet18"
-        method = create_method("simclr", backbone=backbone).to(args.device)
+        backbone = args.backbone or ("resnet-18" if size <= 64 else "torchvision/resnet18")
+        kwargs = {} if args.width is None else {"backbone_kwargs": {"width": args.width}}
+        method = create_method("simclr", backbone=backbone, **kwargs).to(args.device)
         optimizer = build_optimizer(method, OptimizerConfig(), args.batch_size)
         waits, computes = [], []
         batches = iter(loader)
@@ -113,6 +114,8 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the main process")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--backbone", default=None, help="default: what selfsup train picks")
+    parser.add_argument("--width", type=float, default=None, help="width of selfsup's ResNets")
     parser.add_argument(
         "--augment", nargs="+", choices=["per_sample", "batched"], default=["per_sample", "batched"]
     )

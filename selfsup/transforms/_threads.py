@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import torch
 
-__all__ = ["single_intra_op_thread"]
+__all__ = ["cpu_single_thread", "single_intra_op_thread"]
 
 
 @contextmanager
@@ -28,3 +28,13 @@ def single_intra_op_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def cpu_single_thread(tensor: torch.Tensor) -> AbstractContextManager[None]:
+    """:func:`single_intra_op_thread` for a tensor on the CPU, nothing for one on an accelerator.
+
+    The batched views of a uint8 batch are many small element-wise ops; in a training process
+    whose cores are shared with DataLoader workers, two intra-op threads made a SimCLR batch of
+    256 views at 32 px 17x slower than one (2.7 s vs 0.16 s, load average 5 on 2 cores).
+    """
+    return single_intra_op_thread() if tensor.device.type == "cpu" else nullcontext()

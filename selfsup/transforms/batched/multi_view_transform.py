@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 from torchvision.transforms.v2 import Compose, RandomResizedCrop
 
+from selfsup.transforms._threads import cpu_single_thread
 from selfsup.transforms.batched.jigsaw import BatchJigsaw
 from selfsup.transforms.batched.view_transform import BatchViewTransform, check_batch
 from selfsup.transforms.jigsaw import Jigsaw
@@ -130,14 +131,15 @@ class BatchMultiViewTransform:
         """
         check_batch(images)
         views: list[Any] = []
-        for transform, count in self._runs():
-            if not isinstance(transform, _BATCHED):
-                views.append(transform(images))
-            elif count == 1:
-                views.append(transform(images, generator=generator))
-            else:
-                repeated = images.repeat(count, 1, 1, 1)
-                views.extend(transform(repeated, generator=generator).chunk(count))
+        with cpu_single_thread(images):
+            for transform, count in self._runs():
+                if not isinstance(transform, _BATCHED):
+                    views.append(transform(images))
+                elif count == 1:
+                    views.append(transform(images, generator=generator))
+                else:
+                    repeated = images.repeat(count, 1, 1, 1)
+                    views.extend(transform(repeated, generator=generator).chunk(count))
         return views
 
     def __len__(self) -> int:

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 from torchvision.transforms import InterpolationMode
 
+from selfsup.transforms._threads import cpu_single_thread
 from selfsup.transforms.batched import functional as BF
 from selfsup.transforms.batched._resampling import interpolation_name
 from selfsup.transforms.batched._sampling import random_resized_crop_boxes
@@ -420,8 +421,9 @@ class BatchViewTransform:
         """
         check_batch(images)
         batch, _, height, width = images.shape
-        params = self.make_params(batch, height, width, images.device, generator)
-        return self.transform(images, params)
+        with cpu_single_thread(images):
+            params = self.make_params(batch, height, width, images.device, generator)
+            return self.transform(images, params)
 
     def __repr__(self) -> str:
         return (
