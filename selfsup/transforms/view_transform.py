@@ -23,6 +23,7 @@ from selfsup.transforms._checks import (
 )
 from selfsup.transforms._threads import single_intra_op_thread
 from selfsup.transforms.color_jitter import RandomColorJitter
+from selfsup.transforms.functional import _FLOAT_PATH_MIN_PIXELS
 from selfsup.transforms.gaussian_blur import GaussianBlur
 from selfsup.transforms.rotation import random_rotation_transform
 from selfsup.transforms.solarize import RandomSolarization
@@ -49,10 +50,22 @@ class ViewTransform(Transform):
 
     Steps, in order (each skipped when switched off): random resized crop, horizontal flip,
     vertical flip, rotation, color jitter, grayscale, Gaussian blur, solarization, conversion to a
-    float tensor, normalisation. Crop, flips, jitter and grayscale are torchvision v2's; rotation,
-    blur and solarization are selfsup's. All random numbers of a view are drawn up front in
-    ``make_params`` (torch's global RNG, so ``torch.manual_seed`` fixes the view) and ``transform``
-    applies them. PIL input stays a uint8 PIL image until the single conversion at the end.
+    float tensor, normalisation. Crop, flips, jitter factors and grayscale are torchvision v2's;
+    rotation, blur, solarization and the hue kernel are selfsup's. All random numbers of a view are
+    drawn up front in ``make_params`` (torch's global RNG, so ``torch.manual_seed`` fixes the view)
+    and ``transform`` applies them with one torch intra-op thread.
+
+    The geometric steps run on the input as given (PIL images in Pillow). The photometric steps
+    (jitter, grayscale, blur, solarization) run once on a floating point tensor in [0, 1]: the
+    image is converted when the first of them applies, nothing is rounded to 8 bits in between,
+    and the blur is the sampled Gaussian truncated at ``3 * sigma``
+    (:func:`selfsup.transforms.functional.gaussian_blur` on tensors). This is faster than Pillow's
+    uint8 kernels at SimCLR's 224 px and closer to the exact float result (torchvision's PIL
+    kernels truncate to an integer after each adjustment; Pillow's blur is a box approximation).
+    PIL images of fewer than 10,000 pixels after the crop (below 100x100, where torch's per-op
+    overhead dominates) stay uint8 PIL images through Pillow's kernels (torchvision's PIL jitter,
+    Pillow's ``GaussianBlur(radius=sigma)``) until the single conversion at the end. The random
+    parameters and their distributions are the same on both paths.
 
     The defaults are SimCLR's (Chen et al., 2020, Appendix A) with lightly's argument names;
     everything can be switched off (probabilities 0, ``crop_scale=(1.0, 1.0)``), leaving a plain
@@ -187,6 +200,19 @@ class ViewTransform(Transform):
             if params["vflip"]:
                 img = tv_functional.vertical_flip(img)
             img = self._rotation.transform(img, params["rotation"])
+            photometric = (
+                params["color_jitter"]["apply"]
+                or params["grayscale"]
+                or params["blur"]["apply"]
+                or params["solarize"]["apply"]
+            )
+            if not photometric:
+                return F.to_float_tensor(img, self._mean, self._std)
+            small_pil = isinstance(img, Image.Image) and (
+                img.width * img.height < _FLOAT_PATH_MIN_PIXELS
+            )
+            if not small_pil:
+                img = F.to_float_tensor(img)
             img = self._color_jitter.transform(img, params["color_jitter"])
             if params["grayscale"]:
                 img = tv_functional.rgb_to_grayscale(img, num_output_channels=3)

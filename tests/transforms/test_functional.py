@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import colorsys
+
 import numpy as np
 import pytest
 import torch
@@ -40,20 +42,42 @@ def test_gaussian_blur_tensor_spread_equals_sigma(sigma, dtype):
     assert line_spread(out[0, 20].double().numpy()) == pytest.approx(sigma, rel=0.05)
 
 
-def test_gaussian_blur_tensor_matches_reference_convolution():
-    image = torch.rand(3, 12, 13, dtype=torch.float64)
-    sigma = 1.3
+def _reference_blur(planes: np.ndarray, sigma: float) -> np.ndarray:
+    """2-D loop over the outer product of the sampled Gaussian, borders extended (float64)."""
     radius = int(np.ceil(3 * sigma))
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     taps /= taps.sum()
-    padded = np.pad(image.numpy(), ((0, 0), (radius, radius), (radius, radius)), mode="edge")
-    expected = np.zeros(image.shape)
-    for c in range(3):
-        for y in range(12):
-            for x in range(13):
+    kernel = np.outer(taps, taps)
+    channels, height, width = planes.shape
+    padded = np.pad(planes, ((0, 0), (radius, radius), (radius, radius)), mode="edge")
+    expected = np.zeros(planes.shape)
+    for c in range(channels):
+        for y in range(height):
+            for x in range(width):
                 window = padded[c, y : y + 2 * radius + 1, x : x + 2 * radius + 1]
-                expected[c, y, x] = (np.outer(taps, taps) * window).sum()
+                expected[c, y, x] = (kernel * window).sum()
+    return expected
+
+
+@pytest.mark.parametrize(
+    ("shape", "sigma"), [((3, 12, 13), 1.3), ((2, 5, 4), 2.5), ((1, 9, 7), 0.2)]
+)
+def test_gaussian_blur_tensor_matches_reference_convolution(shape, sigma):
+    # (2, 5, 4) with sigma 2.5 has a kernel radius (8) wider than the image.
+    image = torch.rand(shape, dtype=torch.float64)
+    expected = _reference_blur(image.numpy(), sigma)
     np.testing.assert_allclose(F.gaussian_blur(image, sigma).numpy(), expected, atol=1e-12)
+    out32 = F.gaussian_blur(image.float(), sigma)
+    assert out32.dtype == torch.float32
+    np.testing.assert_allclose(out32.numpy(), expected, atol=1e-6)
+
+
+def test_gaussian_blur_uint8_tensor_rounds_the_reference_once():
+    image = rgb_tensor(10, 11)
+    expected = _reference_blur(image.numpy().astype(np.float64), 1.7)
+    out = F.gaussian_blur(image, 1.7)
+    assert out.dtype == torch.uint8
+    assert np.abs(out.numpy().astype(np.float64) - expected).max() <= 0.5 + 1e-4
 
 
 def test_gaussian_blur_lowers_high_frequency_energy():
@@ -135,26 +159,86 @@ def test_rotate90_rejects_non_integer_turns():
 # --- adjust_hue ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("hue_factor", [-0.45, -0.1, 0.05, 0.25, 0.5])
-def test_adjust_hue_fast_pil_path_matches_exact_hsv_shift(hue_factor):
-    image = rgb_image(112, 112)  # above the fast path's size threshold
-    exact = tv_functional.adjust_hue(
-        tv_functional.to_dtype(rgb_tensor(112, 112), scale=True), hue_factor
-    )
-    expected = (exact * 255).round().permute(1, 2, 0).numpy()
-    out = np.asarray(F.adjust_hue(image, hue_factor)).astype(np.float64)
-    assert np.abs(out - expected).mean() < 0.5
-    assert np.abs(out - expected).max() <= 5
-    assert np.abs(out - np.asarray(image)).mean() > 5  # it really changed the colours
+def _colorsys_hue_shift(rgb: np.ndarray, hue_factor: float) -> np.ndarray:
+    """Pixel-by-pixel HSV round trip with the standard library, ``rgb`` (3, H, W) in [0, 1]."""
+    out = np.empty_like(rgb, dtype=np.float64)
+    for y in range(rgb.shape[1]):
+        for x in range(rgb.shape[2]):
+            hue, saturation, value = colorsys.rgb_to_hsv(*rgb[:, y, x])
+            out[:, y, x] = colorsys.hsv_to_rgb((hue + hue_factor) % 1.0, saturation, value)
+    return out
 
 
-def test_adjust_hue_small_images_and_tensors_use_torchvision():
+def _hue_test_tensor() -> torch.Tensor:
+    """Random float64 colours plus grey pixels and ties between the largest channels."""
+    image = torch.rand(3, 6, 7, dtype=torch.float64)
+    image[:, 0, 0] = 0.4  # grey: no hue
+    image[:, 0, 1] = torch.tensor([0.8, 0.8, 0.1], dtype=torch.float64)  # red = green
+    image[:, 0, 2] = torch.tensor([0.2, 0.9, 0.9], dtype=torch.float64)  # green = blue
+    image[:, 0, 3] = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)  # pure red
+    return image
+
+
+@pytest.mark.parametrize("hue_factor", [-0.5, -0.37, -0.1, 0.02, 0.25, 0.5])
+def test_adjust_hue_float_tensor_matches_colorsys_reference(hue_factor):
+    image = _hue_test_tensor()
+    expected = _colorsys_hue_shift(image.numpy(), hue_factor)
+    out = F.adjust_hue(image, hue_factor)
+    assert out.dtype == torch.float64 and out.shape == image.shape
+    np.testing.assert_allclose(out.numpy(), expected, atol=1e-9)
+    np.testing.assert_allclose(F.adjust_hue(image.float(), hue_factor).numpy(), expected, atol=2e-6)
+
+
+def test_adjust_hue_uint8_tensor_rounds_the_exact_shift_once():
+    image = rgb_tensor(8, 9)
+    for hue_factor in (torch.rand(6) - 0.5).tolist():
+        expected = 255 * _colorsys_hue_shift(image.double().numpy() / 255, hue_factor)
+        out = F.adjust_hue(image, hue_factor)
+        assert out.dtype == torch.uint8
+        assert np.abs(out.numpy() - expected).max() <= 0.5 + 1e-3
+
+
+def test_adjust_hue_pil_is_within_half_a_level_of_the_exact_shift_over_random_factors():
+    # 112x112 is above the size threshold, so the float path runs; torchvision's float tensor
+    # kernel (an explicit RGB -> HSV -> RGB round trip) is the exact reference.
+    image = rgb_image(112, 112)
+    as_float = tv_functional.to_dtype(rgb_tensor(112, 112), scale=True)
+    for hue_factor in (torch.rand(8) - 0.5).tolist():
+        exact = (tv_functional.adjust_hue(as_float, hue_factor) * 255).permute(1, 2, 0).numpy()
+        out = np.asarray(F.adjust_hue(image, hue_factor)).astype(np.float64)
+        assert np.abs(out - exact).max() <= 0.5 + 1e-3
+        if abs(hue_factor) > 0.05:
+            assert np.abs(out - np.asarray(image)).mean() > 3  # it really changed the colours
+
+
+def test_adjust_hue_is_at_least_as_close_to_exact_as_torchvisions_pil_kernel():
+    image = rgb_image(112, 112)
+    as_float = tv_functional.to_dtype(rgb_tensor(112, 112), scale=True)
+    exact = (tv_functional.adjust_hue(as_float, 0.3) * 255).permute(1, 2, 0).numpy()
+    ours = np.abs(np.asarray(F.adjust_hue(image, 0.3)) - exact)
+    theirs = np.abs(np.asarray(tv_functional.adjust_hue(image, 0.3)) - exact)
+    assert ours.max() <= theirs.max() and ours.mean() < theirs.mean()
+
+
+def test_adjust_hue_small_and_non_rgb_pil_images_use_torchvision():
     image = rgb_image(16, 16)
     assert np.array_equal(
         np.asarray(F.adjust_hue(image, 0.2)), np.asarray(tv_functional.adjust_hue(image, 0.2))
     )
-    tensor = rgb_tensor()
-    assert torch.equal(F.adjust_hue(tensor, -0.3), tv_functional.adjust_hue(tensor, -0.3))
+    gray = Image.fromarray(rgb_array()[..., 0])
+    assert np.array_equal(np.asarray(F.adjust_hue(gray, 0.2)), np.asarray(gray))
+
+
+def test_adjust_hue_tensor_batches_channels_and_input():
+    batch = torch.rand(2, 3, 5, 6)
+    copy = batch.clone()
+    out = F.adjust_hue(batch, 0.3)
+    torch.testing.assert_close(out[1], F.adjust_hue(batch[1], 0.3))
+    torch.testing.assert_close(batch, copy)
+    gray = torch.rand(1, 5, 6)
+    assert torch.equal(F.adjust_hue(gray, 0.3), gray)
+    with pytest.raises(ValueError, match="channels"):
+        F.adjust_hue(torch.rand(4, 5, 6), 0.3)
 
 
 def test_adjust_hue_zero_is_identity_and_range_is_checked():

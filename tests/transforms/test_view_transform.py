@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torchvision.transforms.v2.functional as tv_functional
-from PIL import Image
+from PIL import Image, ImageFilter, ImageOps
+from scipy import ndimage
 
 from selfsup.transforms import IMAGENET_NORMALIZE, ViewTransform
 from selfsup.transforms._threads import single_intra_op_thread
@@ -154,3 +156,133 @@ def test_threads_are_single_inside_and_restored_after():
 def test_invalid_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         ViewTransform(**kwargs)
+
+
+# --- float path (views of 10,000 pixels or more) vs references --------------------------------
+
+ALL_ON = {
+    "hf_prob": 1.0,
+    "cj_prob": 1.0,
+    "gaussian_blur": 1.0,
+    "sigmas": (0.5, 2.0),
+    "solarization_prob": 1.0,
+}
+
+
+def _params(view: ViewTransform, image) -> dict:
+    params = view.make_params([image])
+    assert params["color_jitter"]["apply"] and params["blur"]["apply"] and params["hflip"]
+    return params
+
+
+def _float_reference(image: Image.Image, params: dict, size: int, gray: bool) -> np.ndarray:
+    """Independent float64 view: torchvision's float kernels, scipy's blur, numpy normalise."""
+    crop = params["crop"]
+    img = tv_functional.resized_crop(image, **crop, size=[size, size], antialias=True)
+    x = tv_functional.to_dtype(tv_functional.to_image(img), torch.float64, scale=True)
+    x = x.flip(-1)
+    jitter = params["color_jitter"]
+    for fn_id in jitter["fn_idx"].tolist():
+        if fn_id == 0:
+            x = tv_functional.adjust_brightness(x, jitter["brightness_factor"])
+        elif fn_id == 1:
+            x = tv_functional.adjust_contrast(x, jitter["contrast_factor"])
+        elif fn_id == 2:
+            x = tv_functional.adjust_saturation(x, jitter["saturation_factor"])
+        else:
+            x = tv_functional.adjust_hue(x, jitter["hue_factor"])
+    if gray:
+        x = tv_functional.rgb_to_grayscale(x, num_output_channels=3)
+    sigma = params["blur"]["sigma"]
+    radius = int(np.ceil(3 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps /= taps.sum()
+    planes = ndimage.correlate1d(x.numpy(), taps, axis=2, mode="nearest")
+    planes = ndimage.correlate1d(planes, taps, axis=1, mode="nearest")
+    planes = np.where(planes >= 128 / 255, 1 - planes, planes)
+    mean = np.reshape(IMAGENET_NORMALIZE["mean"], (3, 1, 1))
+    std = np.reshape(IMAGENET_NORMALIZE["std"], (3, 1, 1))
+    return (planes - mean) / std
+
+
+def _uint8_pillow_reference(image: Image.Image, params: dict, size: int, gray: bool) -> np.ndarray:
+    """The all-uint8 Pillow pipeline (what lightly runs): torchvision's PIL kernels, Pillow blur."""
+    img = tv_functional.resized_crop(image, **params["crop"], size=[size, size], antialias=True)
+    img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    jitter = params["color_jitter"]
+    for fn_id in jitter["fn_idx"].tolist():
+        if fn_id == 0:
+            img = tv_functional.adjust_brightness(img, jitter["brightness_factor"])
+        elif fn_id == 1:
+            img = tv_functional.adjust_contrast(img, jitter["contrast_factor"])
+        elif fn_id == 2:
+            img = tv_functional.adjust_saturation(img, jitter["saturation_factor"])
+        else:
+            img = tv_functional.adjust_hue(img, jitter["hue_factor"])
+    if gray:
+        img = img.convert("L").convert("RGB")
+    img = img.filter(ImageFilter.GaussianBlur(radius=params["blur"]["sigma"]))
+    img = ImageOps.solarize(img, threshold=128)
+    mean = np.reshape(IMAGENET_NORMALIZE["mean"], (3, 1, 1))
+    std = np.reshape(IMAGENET_NORMALIZE["std"], (3, 1, 1))
+    return (np.asarray(img).transpose(2, 0, 1) / 255.0 - mean) / std
+
+
+def _levels(normalised: np.ndarray) -> np.ndarray:
+    """Normalised values back on the 0-255 scale."""
+    std = np.reshape(IMAGENET_NORMALIZE["std"], (3, 1, 1))
+    mean = np.reshape(IMAGENET_NORMALIZE["mean"], (3, 1, 1))
+    return (normalised * std + mean) * 255
+
+
+@pytest.mark.parametrize("gray", [False, True])
+def test_large_pil_view_equals_the_float_reference(gray):
+    # 104 x 104 = 10,816 pixels: the photometric steps run in float32 on a tensor.
+    view = ViewTransform(input_size=104, random_gray_scale=float(gray), **ALL_ON)
+    image = rgb_image(120, 120)
+    torch.manual_seed(1)
+    params = _params(view, image)
+    expected = _float_reference(image, params, 104, gray)
+    out = view.transform(image, params)
+    assert out.dtype == torch.float32 and out.shape == (3, 104, 104)
+    # Measured 2e-4 grey levels (float32 vs float64); a wrong kernel or order costs several levels.
+    assert np.abs(_levels(out.double().numpy()) - _levels(expected)).max() < 1e-2
+
+
+def test_large_pil_view_is_close_to_the_uint8_pillow_pipeline():
+    view = ViewTransform(input_size=104, **{**ALL_ON, "solarization_prob": 0.0})
+    image = rgb_image(120, 120)
+    torch.manual_seed(2)
+    params = view.make_params([image])
+    out = _levels(view.transform(image, params).double().numpy())
+    expected = _levels(_uint8_pillow_reference(image, params, 104, False))
+    diff = np.abs(out - expected)
+    # Measured: mean 0.85, 99th percentile 2.1, max 3.1 grey levels (8-bit truncation after each
+    # Pillow jitter step, Pillow's box-filter blur); without the jitter the views are identical.
+    assert diff.mean() < 1.5 and np.quantile(diff, 0.99) < 4 and diff.max() < 8
+    assert np.abs(out - _levels(_float_reference(image, params, 104, False))).max() < 1e-2
+
+
+def test_small_pil_view_is_exactly_the_uint8_pillow_pipeline():
+    # 32 x 32 = 1,024 pixels: below the threshold the view stays a uint8 PIL image until the end.
+    view = ViewTransform(input_size=32, **ALL_ON)
+    image = rgb_image(40, 40)
+    for seed in range(3):
+        torch.manual_seed(seed)
+        params = _params(view, image)
+        out = view.transform(image, params).double().numpy()
+        np.testing.assert_allclose(
+            out, _uint8_pillow_reference(image, params, 32, False), atol=1e-5
+        )
+
+
+def test_float_and_uint8_paths_draw_the_same_parameters():
+    # The path only changes how the parameters are applied, never which are drawn.
+    small = ViewTransform(input_size=32, **ALL_ON)
+    large = ViewTransform(input_size=104, **ALL_ON)
+    torch.manual_seed(5)
+    first = small.make_params([rgb_image(40, 40)])
+    torch.manual_seed(5)
+    second = large.make_params([rgb_image(120, 120)])
+    for key in ("color_jitter", "blur", "solarize"):
+        assert str(first[key]) == str(second[key])
