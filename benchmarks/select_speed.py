@@ -1,7 +1,8 @@
 """Times the selection strategies on large embedding sets (wall time and peak memory).
 
 Each (data, N, strategy) runs in its own subprocess so that its peak resident memory
-(``ru_maxrss``, which includes the input array) is measured alone. Data:
+(``ru_maxrss``, which includes the input array) is measured alone; "load" is the 1-minute load
+average when the run ended (the machine may be shared). Data:
 
 - ``mixture``: a Gaussian mixture with ``--clusters`` components on a 16-dimensional subspace,
   embedded in 128 dimensions plus isotropic noise: clustered, low intrinsic dimension, like real
@@ -18,7 +19,9 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -99,6 +102,7 @@ def _run_one(args: argparse.Namespace) -> dict:
         "seconds": round(seconds, 1),
         "peak_mb": round(peak_mb),
         "groups": None if out.groups is None else int(out.groups.max()) + 1,
+        "load": round(os.getloadavg()[0], 1),
     }
 
 
@@ -116,11 +120,13 @@ def main() -> None:
     if args.one:
         print(json.dumps(_run_one(args)))
         return
-    print("| data | N | strategy | selected | groups | seconds | peak MB |")
-    print("|---|---|---|---|---|---|---|")
+    faiss = "installed" if importlib.util.find_spec("faiss") else "not installed"
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, {args.threads} thread(s), faiss {faiss}")
+    print("| data | N | strategy | selected | groups | seconds | peak MB | load |")
+    print("|---|---|---|---|---|---|---|---|")
     for data in args.data:
         if data == "fmnist" and fashion_mnist_pixels() is None:
-            print(f"| {data} | - | skipped: dataset-fashion-mnist not installed | | | | |")
+            print(f"| {data} | - | skipped: dataset-fashion-mnist not installed | | | | | |")
             continue
         for rows in args.rows:
             for strategy in args.strategies:
@@ -145,13 +151,13 @@ def main() -> None:
                 if done.returncode != 0:
                     print(
                         f"| {data} | {rows} | {strategy} | failed: "
-                        f"{done.stderr.strip().splitlines()[-1]} | | | |"
+                        f"{done.stderr.strip().splitlines()[-1]} | | | | |"
                     )
                     continue
                 r = json.loads(done.stdout.strip().splitlines()[-1])
                 print(
                     f"| {data} | {rows} | {strategy} | {r['selected']} | {r['groups'] or ''} "
-                    f"| {r['seconds']} | {r['peak_mb']} |",
+                    f"| {r['seconds']} | {r['peak_mb']} | {r['load']} |",
                     flush=True,
                 )
 

@@ -9,11 +9,15 @@ metric the rows are L2-normalised, so the Euclidean distance ``sqrt(2 - 2 cos)``
 from __future__ import annotations
 
 import math
+from types import ModuleType
 
 import torch
 from torch import Tensor
 
+from selfsup.utils.imports import import_optional
+
 __all__ = [
+    "KNN_BACKENDS",
     "METRICS",
     "assign",
     "fine_clusters",
@@ -35,13 +39,15 @@ def prepare(x: Tensor, metric: str) -> Tensor:
 
     For ``"l2"`` floating input is returned as is (never modified by the strategies); integer
     input becomes float32. Dtype and device follow the input. Zero rows stay zero under
-    ``"cosine"``.
+    ``"cosine"``. The copy is built in slices of 65536 rows, so the peak is one extra matrix.
     """
-    if not x.is_floating_point():
-        x = x.float()
     if metric == "cosine":
-        return torch.nn.functional.normalize(x, dim=1)
-    return x
+        dtype = x.dtype if x.is_floating_point() else torch.float32
+        out = torch.empty(x.shape, dtype=dtype, device=x.device)
+        for s in range(0, len(x), 65536):
+            out[s : s + 65536] = torch.nn.functional.normalize(x[s : s + 65536].to(dtype), dim=1)
+        return out
+    return x if x.is_floating_point() else x.float()
 
 
 def to_metric(distance: Tensor, metric: str) -> Tensor:
@@ -84,21 +90,94 @@ def assign(x: Tensor, centres: Tensor, *, chunk_size: int = _CHUNK) -> tuple[Ten
     return index, dist
 
 
-def knn(
-    query: Tensor, bank: Tensor, k: int, *, exclude_self: bool = False, chunk_size: int = _CHUNK
+KNN_BACKENDS = ("auto", "faiss", "torch")
+
+
+def _faiss_or_none() -> ModuleType | None:
+    """The ``faiss`` module when it is installed (extra ``faiss``), else ``None``."""
+    try:
+        return import_optional("faiss", "faiss")
+    except ImportError:
+        return None
+
+
+def _knn_faiss(
+    faiss: ModuleType, query: Tensor, bank: Tensor, k: int, exclude_self: bool
 ) -> tuple[Tensor, Tensor]:
-    """Exact k nearest neighbours by chunked matrix products over queries and bank.
+    """:func:`knn` by faiss's exact ``IndexFlatL2`` (CPU float32), same conventions."""
+    faiss.omp_set_num_threads(torch.get_num_threads())
+    index = faiss.IndexFlatL2(bank.shape[1])
+    index.add(bank.contiguous().numpy())
+    wanted = k + 1 if exclude_self else k
+    d2, idx = index.search(query.contiguous().numpy(), wanted)
+    d2, idx = torch.from_numpy(d2), torch.from_numpy(idx)
+    if exclude_self:
+        # Drop the row itself, or (when ties pushed it out of the list) the last neighbour.
+        is_self = idx == torch.arange(len(query))[:, None]
+        drop = torch.where(is_self.any(1), is_self.to(torch.uint8).argmax(1), wanted - 1)
+        keep = torch.ones_like(is_self)
+        keep[torch.arange(len(query)), drop] = False
+        d2, idx = d2[keep].view(len(query), k), idx[keep].view(len(query), k)
+    return d2.clamp_min_(0).sqrt(), idx
+
+
+def knn(
+    query: Tensor,
+    bank: Tensor,
+    k: int,
+    *,
+    exclude_self: bool = False,
+    chunk_size: int = _CHUNK,
+    backend: str = "auto",
+) -> tuple[Tensor, Tensor]:
+    """Exact k nearest neighbours (Euclidean), never an `(Q, M)` matrix at once.
+
+    Two exact backends: faiss's ``IndexFlatL2`` (optional extra ``faiss``; CPU float32 only)
+    and chunked matrix products in torch (any device and float dtype). Both compute
+    ``|q|^2 + |b|^2 - 2 q.b``; they agree up to float rounding (and the order of exact ties).
 
     Args:
         query: `(Q, D)`.
         bank: `(M, D)`; with ``exclude_self`` it must be ``query`` itself (row i never returns i).
         k: Neighbours per query, ``1 <= k <= M`` (``M - 1`` with ``exclude_self``).
         exclude_self: Skip each query's own row.
-        chunk_size: Rows per query chunk and per bank chunk.
+        chunk_size: Rows per query chunk and per bank chunk (torch backend).
+        backend: ``"auto"`` (faiss when installed and the input is CPU float32, else torch),
+            ``"faiss"`` or ``"torch"``.
 
     Returns:
-        ``(distance (Q, k), index (Q, k) int64)``, Euclidean, nearest first.
+        ``(distance (Q, k), index (Q, k) int64)``, Euclidean, nearest first; dtype and device
+        follow ``query``.
+
+    Raises:
+        ValueError: unknown ``backend``, or ``"faiss"`` for input that is not CPU float32.
+        ImportError: ``backend="faiss"`` without faiss installed (names the extra).
     """
+    if backend not in KNN_BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(KNN_BACKENDS)}; got {backend!r}")
+    fits_faiss = (
+        query.device.type == "cpu"
+        and query.dtype == torch.float32
+        and bank.dtype == torch.float32
+        and bank.device.type == "cpu"
+    )
+    if backend == "faiss":
+        if not fits_faiss:
+            raise ValueError(
+                f"backend='faiss' needs CPU float32 input, got {query.dtype} on {query.device}"
+            )
+        return _knn_faiss(import_optional("faiss", "faiss"), query, bank, k, exclude_self)
+    if backend == "auto" and fits_faiss:
+        faiss = _faiss_or_none()
+        if faiss is not None:
+            return _knn_faiss(faiss, query, bank, k, exclude_self)
+    return _knn_torch(query, bank, k, exclude_self=exclude_self, chunk_size=chunk_size)
+
+
+def _knn_torch(
+    query: Tensor, bank: Tensor, k: int, *, exclude_self: bool, chunk_size: int
+) -> tuple[Tensor, Tensor]:
+    """:func:`knn` by chunked matrix products over queries and bank."""
     b_sq = bank.square().sum(1)
     out_d = torch.empty(len(query), k, dtype=query.dtype, device=query.device)
     out_i = torch.empty(len(query), k, dtype=torch.long, device=query.device)

@@ -9,7 +9,9 @@ cluster centre; whole clusters are skipped at once), then
 ``d(x, c)^2 >= |Px - Pc|^2 + (|rx| - |rc|)^2`` from a rank-24 projection ``P`` and the residual
 norms. Exact distances are computed only for the points left. While the bounds prune little
 (early steps, unstructured data), one exact pass over all points is cheaper and is used instead.
-The picks are exactly those of the plain algorithm.
+The picks are exactly those of the plain algorithm. Memory beyond ``x``: the `(N, 24)`
+projection and a few `(N,)` vectors; large distance updates are one pass over ``x`` instead of a
+gathered copy, so no second `(N, D)` matrix is made.
 """
 
 from __future__ import annotations
@@ -29,19 +31,23 @@ def _segment_max(values: Tensor, segment: Tensor, num: int) -> Tensor:
 
 
 def _low_rank(
-    x: Tensor, order: Tensor, sq: Tensor, dim: int, sample: int = 65536
+    x: Tensor, order: Tensor, sq: Tensor, dim: int, chunk_size: int, sample: int = 65536
 ) -> tuple[Tensor | None, Tensor, Tensor]:
     """Projection of ``x[order]`` on the top ``dim`` right singular vectors (uncentred).
 
     Returns ``(low (N, dim), |low|^2 (N,), |residual| (N,))`` or ``(None, ., .)`` when ``dim`` is
     not smaller than D. The projection and the residual are orthogonal, so
-    ``|x|^2 = |low|^2 + |residual|^2`` and both parts give lower bounds on distances.
+    ``|x|^2 = |low|^2 + |residual|^2`` and both parts give lower bounds on distances. Built in
+    chunks of ``chunk_size`` rows (no second full-size temporary).
     """
     if dim >= x.shape[1] or len(x) < 4 * dim:
         return None, sq, sq
     rows = x[:: max(1, len(x) // sample)]
     _, vectors = torch.linalg.eigh(rows.T @ rows)
-    low = (x @ vectors[:, -dim:].contiguous())[order]
+    basis = vectors[:, -dim:].contiguous()
+    low = torch.empty(len(x), dim, dtype=x.dtype, device=x.device)
+    for s in range(0, len(x), chunk_size):
+        low[s : s + chunk_size] = x[order[s : s + chunk_size]] @ basis
     low_sq = low.square().sum(1)
     return low, low_sq, (sq - low_sq).clamp_min_(0).sqrt()
 
@@ -52,6 +58,21 @@ def _low_rank_bound(
     """Lower bound on squared distances to a centre: ``|Px - Pc|^2 + (|rx| - |rc|)^2``."""
     base = low_sq + (rest - c_rest).square() + c_low_sq
     return torch.addmv(base, low, c_low, alpha=-2)
+
+
+def _sq_dists_to(
+    x: Tensor, order: Tensor, near: Tensor, sq_s: Tensor, c: Tensor, c_sq: Tensor
+) -> Tensor:
+    """Squared distances from the rows ``x[order[near]]`` to ``c`` `(D,)`, as `(len(near),)`.
+
+    Many rows: one pass over all of ``x`` (no copy); few: their rows gathered in slices of at
+    most 65536 (the gathered copy stays small).
+    """
+    if len(near) > len(x) // 8:
+        dots = (x @ c)[order[near]]
+    else:
+        dots = torch.cat([x[order[near[s : s + 65536]]] @ c for s in range(0, len(near), 65536)])
+    return (sq_s[near] + c_sq - 2 * dots).clamp_min_(0)
 
 
 def k_center_greedy(
@@ -102,7 +123,7 @@ def k_center_greedy(
     radius = _segment_max(to_centre_s, cluster_s, k)
     centre_sq = centres.square().sum(1)
 
-    low, low_sq, rest = _low_rank(x, order, sq_s, proj_dim)
+    low, low_sq, rest = _low_rank(x, order, sq_s, proj_dim, chunk_size)
 
     # key: squared distance to the nearest centre; -1 marks rows that can never be picked.
     key = torch.where(eligible[order], torch.inf, -1.0).to(x.dtype)
@@ -162,8 +183,7 @@ def k_center_greedy(
                 )
                 near = near[lb - slack < key[near]]
         if near is not None and len(near):
-            d2 = (sq_s[near] + c_sq - 2 * (x[order[near]] @ c)).clamp_min_(0)
-            key[near] = torch.minimum(key[near], d2)
+            key[near] = torch.minimum(key[near], _sq_dists_to(x, order, near, sq_s, c, c_sq))
         if idx is None:
             cluster_max = _segment_max(key, cluster_s, k)
         else:

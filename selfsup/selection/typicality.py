@@ -15,7 +15,9 @@ def typicality(x: Tensor, k: int = 20) -> Tensor:
     """Typicality of every row: ``1 / mean distance to its k nearest other rows``.
 
     Hacohen, Dekel and Weinshall, "Active Learning on a Budget", ICML 2022, Eq. 1 (``k = 20``,
-    Sec. 4). ``k`` is capped at ``N - 1``; a lone row has typicality 0.
+    Sec. 4). ``k`` is capped at ``N - 1``; a lone row has typicality 0. The neighbours come from
+    :func:`~selfsup.selection._geometry.knn` (faiss when installed and ``x`` is CPU float32,
+    else torch; both exact).
 
     Args:
         x: Points `(N, D)`.
@@ -72,7 +74,8 @@ class TypicalityStrategy(SelectionStrategy):
         pool_mask[initial] = True
         pool = torch.nonzero(pool_mask).squeeze(1)
         k = max(1, min(len(initial) + n, self.max_clusters, len(pool)))
-        _, cluster, _ = kmeans(x[pool], k, generator=generator)
+        # Without labeled or removed rows the pool is all of x: no copy.
+        _, cluster, _ = kmeans(x if len(pool) == len(x) else x[pool], k, generator=generator)
         labeled = torch.zeros(k, dtype=torch.long, device=x.device)
         is_initial = ~eligible[pool]
         labeled.index_add_(0, cluster[is_initial], torch.ones_like(cluster[is_initial]))

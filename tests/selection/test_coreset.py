@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from selfsup.selection import CoresetStrategy, k_center_greedy, select_samples
+from selfsup.selection.coreset import _sq_dists_to
 
 
 def _naive_k_center(x, n, *, first=None, initial=()):
@@ -78,3 +79,15 @@ def test_strategy_needs_budget_and_checks_args():
         CoresetStrategy(num_clusters=0)
     with pytest.raises(ValueError, match="metric"):
         CoresetStrategy(metric="manhattan")
+
+
+@pytest.mark.parametrize("count", [5, 60])  # gathered rows, and one pass over all rows
+def test_distances_to_a_new_centre_in_both_paths(count):
+    x = torch.randn(100, 5, dtype=torch.float64)
+    order = torch.randperm(100)
+    near = torch.randperm(100)[:count]
+    c = torch.randn(5, dtype=torch.float64)
+    sq_s = x[order].square().sum(1)
+    got = _sq_dists_to(x, order, near, sq_s, c, c.square().sum())
+    expected = ((x[order[near]] - c) ** 2).sum(1)
+    assert got.numpy() == pytest.approx(expected.numpy(), rel=1e-9)

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from selfsup.selection import DedupStrategy, near_duplicate_groups, select_samples
+from selfsup.selection import (
+    DedupStrategy,
+    group_representatives,
+    near_duplicate_groups,
+    select_samples,
+)
+from selfsup.selection.dedup import _linked
 
 
 def _near_duplicates():
@@ -95,3 +101,48 @@ def test_dense_random_graph_matches_reference(num_clusters):
     groups = near_duplicate_groups(torch.from_numpy(x), 0.995, num_clusters=num_clusters)
     assert groups.tolist() == _reference_components(x, 0.995)
     assert len(set(groups[100:].tolist())) == 1
+
+
+@pytest.mark.parametrize("num_clusters", [1, 7, 40])
+def test_wide_clustered_data_matches_reference(num_clusters):
+    # 64 dims (> 2 x 24): the low-rank similarity bound screens the blocks. Twenty centres with
+    # copies at growing noise give chains, groups of many sizes and singletons.
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(20, 64))
+    centres[1] = centres[0] + 0.15 * rng.normal(size=64)  # two centres close to each other
+    noise = np.repeat(np.linspace(0.02, 0.4, 12)[None], 20, 0).reshape(-1, 1)
+    x = np.repeat(centres, 12, 0) + noise * rng.normal(size=(240, 64))
+    x = np.concatenate([x, rng.normal(size=(60, 64))])  # unrelated rows
+    groups = near_duplicate_groups(torch.from_numpy(x), 0.97, num_clusters=num_clusters)
+    reference = _reference_components(x, 0.97)
+    assert groups.tolist() == reference
+    sizes = np.bincount(reference)
+    assert sizes.max() >= 12 and (sizes == 1).sum() >= 60 and len(sizes) < 290
+
+
+def test_representatives_are_closest_to_the_group_mean_in_any_chunking():
+    x = torch.randn(50, 4, dtype=torch.float64)
+    groups = torch.arange(50) % 6
+    expected = []
+    for g in range(6):
+        members = torch.nonzero(groups == g).squeeze(1)
+        dist = (x[members] - x[members].mean(0)).norm(dim=1)
+        expected.append(int(members[dist.argmin()]))
+    assert group_representatives(x, groups).tolist() == expected
+    assert group_representatives(x, groups, chunk_size=7).tolist() == expected
+
+
+def test_zero_rows_stay_alone_above_zero_threshold():
+    x = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [2.0, 0.1]], dtype=torch.float64)
+    assert near_duplicate_groups(x, 0.9).tolist() == [0, 1, 2, 1]
+    assert near_duplicate_groups(x, -0.5).tolist() == [0, 0, 0, 0]  # cos 0 >= -0.5 links all
+
+
+def test_links_at_the_threshold_are_decided_in_float64():
+    a = torch.nn.functional.normalize(torch.randn(30, 128), dim=1)
+    b = torch.nn.functional.normalize(torch.randn(40, 128), dim=1)
+    exact = a.double() @ b.double().T
+    # Thresholds a hair (1e-9, far below float32 resolution) above and below actual similarities.
+    for value in exact.flatten()[:40].tolist():
+        for threshold in (value - 1e-9, value + 1e-9):
+            assert _linked(a, b, threshold).equal(exact >= threshold)
