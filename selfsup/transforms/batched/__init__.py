@@ -29,6 +29,7 @@ from selfsup.transforms.batched.multi_crop_transforms import (
     SwaVBatchTransform,
 )
 from selfsup.transforms.batched.multi_view_transform import (
+    BatchMethodTransform,
     BatchMultiViewTransform,
     batch_views_of,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "BYOLBatchTransform",
     "BarlowTwinsBatchTransform",
     "BatchJigsaw",
+    "BatchMethodTransform",
     "BatchMultiViewTransform",
     "BatchViewTransform",
     "DINOBatchTransform",

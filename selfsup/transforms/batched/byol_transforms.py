@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-from torch import Tensor
-
 from selfsup.transforms.barlow_twins_transform import BarlowTwinsTransform
-from selfsup.transforms.batched.multi_view_transform import BatchMultiViewTransform, batch_views_of
+from selfsup.transforms.batched.multi_view_transform import BatchMethodTransform
 from selfsup.transforms.byol_transform import BYOLTransform
 from selfsup.transforms.tico_transform import TiCoTransform
-from selfsup.transforms.utils import IMAGENET_NORMALIZE
 
 __all__ = ["BYOLBatchTransform", "BarlowTwinsBatchTransform", "TiCoBatchTransform"]
 
 
-class BYOLBatchTransform(BatchMultiViewTransform):
+class BYOLBatchTransform(BatchMethodTransform):
     """BYOL's two asymmetric views of every image of a batch (Grill et al., 2020, Table 6).
 
     The batched counterpart of :class:`~selfsup.transforms.BYOLTransform`: the same arguments with
@@ -31,33 +25,10 @@ class BYOLBatchTransform(BatchMultiViewTransform):
     batched equivalent; any other callable must take the batch.
     """
 
-    def __init__(
-        self,
-        *,
-        view_1_transform: Callable[[Any], Tensor] | None = None,
-        view_2_transform: Callable[[Any], Tensor] | None = None,
-        input_size: int | Sequence[int] = 224,
-        cj_prob: float = 0.8,
-        cj_strength: float = 1.0,
-        cj_bright: float = 0.4,
-        cj_contrast: float = 0.4,
-        cj_sat: float = 0.2,
-        cj_hue: float = 0.1,
-        min_scale: float = 0.08,
-        random_gray_scale: float = 0.2,
-        gaussian_blur: Sequence[float] = (1.0, 0.1),
-        solarization_prob: Sequence[float] = (0.0, 0.2),
-        sigmas: tuple[float, float] = (0.1, 2.0),
-        vf_prob: float = 0.0,
-        hf_prob: float = 0.5,
-        rr_prob: float = 0.0,
-        rr_degrees: float | Sequence[float] | None = None,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(BYOLTransform, locals()))
+    per_sample_class = BYOLTransform
 
 
-class BarlowTwinsBatchTransform(BatchMultiViewTransform):
+class BarlowTwinsBatchTransform(BatchMethodTransform):
     """Barlow Twins' two views (BYOL's augmentations) of every image of a batch (Zbontar et al., 2021).
 
     The batched counterpart of :class:`~selfsup.transforms.BarlowTwinsTransform`: the same arguments
@@ -72,33 +43,10 @@ class BarlowTwinsBatchTransform(BatchMultiViewTransform):
     batched equivalent; any other callable must take the batch.
     """
 
-    def __init__(
-        self,
-        *,
-        view_1_transform: Callable[[Any], Tensor] | None = None,
-        view_2_transform: Callable[[Any], Tensor] | None = None,
-        input_size: int | Sequence[int] = 224,
-        cj_prob: float = 0.8,
-        cj_strength: float = 1.0,
-        cj_bright: float = 0.4,
-        cj_contrast: float = 0.4,
-        cj_sat: float = 0.2,
-        cj_hue: float = 0.1,
-        min_scale: float = 0.08,
-        random_gray_scale: float = 0.2,
-        gaussian_blur: Sequence[float] = (1.0, 0.1),
-        solarization_prob: Sequence[float] = (0.0, 0.2),
-        sigmas: tuple[float, float] = (0.1, 2.0),
-        vf_prob: float = 0.0,
-        hf_prob: float = 0.5,
-        rr_prob: float = 0.0,
-        rr_degrees: float | Sequence[float] | None = None,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(BarlowTwinsTransform, locals()))
+    per_sample_class = BarlowTwinsTransform
 
 
-class TiCoBatchTransform(BatchMultiViewTransform):
+class TiCoBatchTransform(BatchMethodTransform):
     """TiCo's two views (BYOL's augmentations) of every image of a batch (Zhu et al., 2022).
 
     The batched counterpart of :class:`~selfsup.transforms.TiCoTransform`: the same arguments with
@@ -113,27 +61,4 @@ class TiCoBatchTransform(BatchMultiViewTransform):
     batched equivalent; any other callable must take the batch.
     """
 
-    def __init__(
-        self,
-        *,
-        view_1_transform: Callable[[Any], Tensor] | None = None,
-        view_2_transform: Callable[[Any], Tensor] | None = None,
-        input_size: int | Sequence[int] = 224,
-        cj_prob: float = 0.8,
-        cj_strength: float = 1.0,
-        cj_bright: float = 0.4,
-        cj_contrast: float = 0.4,
-        cj_sat: float = 0.2,
-        cj_hue: float = 0.1,
-        min_scale: float = 0.08,
-        random_gray_scale: float = 0.2,
-        gaussian_blur: Sequence[float] = (1.0, 0.1),
-        solarization_prob: Sequence[float] = (0.0, 0.2),
-        sigmas: tuple[float, float] = (0.1, 2.0),
-        vf_prob: float = 0.0,
-        hf_prob: float = 0.5,
-        rr_prob: float = 0.0,
-        rr_degrees: float | Sequence[float] | None = None,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(TiCoTransform, locals()))
+    per_sample_class = TiCoTransform

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -16,7 +16,7 @@ from selfsup.transforms.batched.view_transform import BatchViewTransform, check_
 from selfsup.transforms.jigsaw import Jigsaw
 from selfsup.transforms.view_transform import ViewTransform
 
-__all__ = ["BatchMultiViewTransform", "batch_views_of"]
+__all__ = ["BatchMethodTransform", "BatchMultiViewTransform", "batch_views_of"]
 
 _BATCHED = (BatchViewTransform, BatchJigsaw)
 
@@ -59,14 +59,12 @@ def batch_views_of(
 
     Args:
         per_sample_class: A ``MultiViewTransform`` subclass such as ``SimCLRTransform``.
-        arguments: Keyword arguments for it; entries it does not take are ignored (so a batched
-            class may pass its ``locals()``).
+        arguments: Keyword arguments for it.
 
     Returns:
         One batched view callable per view, in the per-sample class's order.
     """
-    names = inspect.signature(per_sample_class).parameters
-    per_sample = per_sample_class(**{name: arguments[name] for name in names})
+    per_sample = per_sample_class(**arguments)
     # A view object repeated per-sample (SimCLR's pair, DINO's local crops) stays one object, so
     # BatchMultiViewTransform can run its repeats as one call.
     converted: dict[int, Callable[..., Any]] = {}
@@ -148,3 +146,25 @@ class BatchMultiViewTransform:
     def __repr__(self) -> str:
         views = "".join(f"\n  {transform!r}," for transform in self.transforms)
         return f"{type(self).__name__}([{views}\n])"
+
+
+class BatchMethodTransform(BatchMultiViewTransform):
+    """Base of the ``<Method>BatchTransform`` classes: a method's views, made batch-wise.
+
+    A subclass names its per-sample counterpart in ``per_sample_class`` and so takes exactly
+    its keyword arguments, with the same defaults (the class's signature is the per-sample
+    class's) and the same errors: the per-sample class is built from the arguments and each of
+    its views is converted by :func:`batch_views_of`.
+
+    Args:
+        **arguments: Keyword arguments of ``per_sample_class``.
+    """
+
+    per_sample_class: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = inspect.signature(cls.per_sample_class)
+
+    def __init__(self, **arguments: Any) -> None:
+        super().__init__(batch_views_of(self.per_sample_class, arguments))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from selfsup.transforms.batched.multi_view_transform import BatchMultiViewTransform, batch_views_of
+from selfsup.transforms.batched.multi_view_transform import BatchMethodTransform
 from selfsup.transforms.fast_siam_transform import FastSiamTransform
 from selfsup.transforms.moco_transform import MoCoV1Transform, MoCoV2Transform
 from selfsup.transforms.simclr_transform import SimCLRTransform
 from selfsup.transforms.simsiam_transform import SimSiamTransform
-from selfsup.transforms.utils import IMAGENET_NORMALIZE
 from selfsup.transforms.vicreg_transform import VICRegTransform
 
 __all__ = [
@@ -22,7 +19,7 @@ __all__ = [
 ]
 
 
-class SimCLRBatchTransform(BatchMultiViewTransform):
+class SimCLRBatchTransform(BatchMethodTransform):
     """Two SimCLR views of every image of a batch (Chen et al., 2020, Appendix A).
 
     The batched counterpart of :class:`~selfsup.transforms.SimCLRTransform`: the same arguments with
@@ -34,30 +31,10 @@ class SimCLRBatchTransform(BatchMultiViewTransform):
     ``(B, 3, input_size, input_size)``, normalised, on the input's device.
     """
 
-    def __init__(
-        self,
-        *,
-        input_size: int | Sequence[int] = 224,
-        cj_prob: float = 0.8,
-        cj_strength: float = 1.0,
-        cj_bright: float = 0.8,
-        cj_contrast: float = 0.8,
-        cj_sat: float = 0.8,
-        cj_hue: float = 0.2,
-        min_scale: float = 0.08,
-        random_gray_scale: float = 0.2,
-        gaussian_blur: float = 0.5,
-        sigmas: tuple[float, float] = (0.1, 2.0),
-        vf_prob: float = 0.0,
-        hf_prob: float = 0.5,
-        rr_prob: float = 0.0,
-        rr_degrees: float | Sequence[float] | None = None,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(SimCLRTransform, locals()))
+    per_sample_class = SimCLRTransform
 
 
-class MoCoV1BatchTransform(BatchMultiViewTransform):
+class MoCoV1BatchTransform(BatchMethodTransform):
     """Two MoCo v1 views of every image of a batch (He et al., 2020, Section 4.1).
 
     The batched counterpart of :class:`~selfsup.transforms.MoCoV1Transform`: the same arguments with
@@ -69,30 +46,10 @@ class MoCoV1BatchTransform(BatchMultiViewTransform):
     ``(B, 3, input_size, input_size)``, normalised, on the input's device.
     """
 
-    def __init__(
-        self,
-        *,
-        input_size: int | Sequence[int] = 224,
-        cj_prob: float = 0.8,
-        cj_strength: float = 1.0,
-        cj_bright: float = 0.4,
-        cj_contrast: float = 0.4,
-        cj_sat: float = 0.4,
-        cj_hue: float = 0.4,
-        min_scale: float = 0.2,
-        random_gray_scale: float = 0.2,
-        gaussian_blur: float = 0.0,
-        sigmas: tuple[float, float] = (0.1, 2.0),
-        vf_prob: float = 0.0,
-        hf_prob: float = 0.5,
-        rr_prob: float = 0.0,
-        rr_degrees: float | Sequence[float] | None = None,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(MoCoV1Transform, locals()))
+    per_sample_class = MoCoV1Transform
 
 
-class MoCoV2BatchTransform(BatchMultiViewTransform):
+class MoCoV2BatchTransform(BatchMethodTransform):
     """Two MoCo v2 views of every image of a batch (Chen et al., 2020, "Improved Baselines").
 
     The batched counterpart of :class:`~selfsup.transforms.MoCoV2Transform`: the same arguments with
@@ -104,30 +61,10 @@ class MoCoV2BatchTransform(BatchMultiViewTransform):
     ``(B, 3, input_size, input_size)``, normalised, on the input's device.
     """
 
-    def __init__(
-        self,
-        *,
-        input_size: int | Sequence[int] = 224,
-        cj_prob: float = 0.8,
-        cj_strength: float = 1.0,
-        cj_bright: float = 0.4,
-        cj_contrast: float = 0.4,
-        cj_sat: float = 0.4,
-        cj_hue: float = 0.1,
-        min_scale: float = 0.2,
-        random_gray_scale: float = 0.2,
-        gaussian_blur: float = 0.5,
-        sigmas: tuple[float, float] = (0.1, 2.0),
-        vf_prob: float = 0.0,
-        hf_prob: float = 0.5,
-        rr_prob: float = 0.0,
-        rr_degrees: float | Sequence[float] | None = None,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(MoCoV2Transform, locals()))
+    per_sample_class = MoCoV2Transform
 
 
-class SimSiamBatchTransform(BatchMultiViewTransform):
+class SimSiamBatchTransform(BatchMethodTransform):
     """Two SimSiam views of every image of a batch (Chen & He, 2021, Appendix A).
 
     The batched counterpart of :class:`~selfsup.transforms.SimSiamTransform`: the same arguments
@@ -139,30 +76,10 @@ class SimSiamBatchTransform(BatchMultiViewTransform):
     ``(B, 3, input_size, input_size)``, normalised, on the input's device.
     """
 
-    def __init__(
-        self,
-        *,
-        input_size: int | Sequence[int] = 224,
-        cj_prob: float = 0.8,
-        cj_strength: float = 1.0,
-        cj_bright: float = 0.4,
-        cj_contrast: float = 0.4,
-        cj_sat: float = 0.4,
-        cj_hue: float = 0.1,
-        min_scale: float = 0.2,
-        random_gray_scale: float = 0.2,
-        gaussian_blur: float = 0.5,
-        sigmas: tuple[float, float] = (0.1, 2.0),
-        vf_prob: float = 0.0,
-        hf_prob: float = 0.5,
-        rr_prob: float = 0.0,
-        rr_degrees: float | Sequence[float] | None = None,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(SimSiamTransform, locals()))
+    per_sample_class = SimSiamTransform
 
 
-class VICRegBatchTransform(BatchMultiViewTransform):
+class VICRegBatchTransform(BatchMethodTransform):
     """Two VICReg views of every image of a batch (Bardes et al., 2022, Appendix C.1).
 
     The batched counterpart of :class:`~selfsup.transforms.VICRegTransform`: the same arguments with
@@ -174,31 +91,10 @@ class VICRegBatchTransform(BatchMultiViewTransform):
     ``(B, 3, input_size, input_size)``, normalised, on the input's device.
     """
 
-    def __init__(
-        self,
-        *,
-        input_size: int | Sequence[int] = 224,
-        cj_prob: float = 0.8,
-        cj_strength: float = 0.5,
-        cj_bright: float = 0.8,
-        cj_contrast: float = 0.8,
-        cj_sat: float = 0.4,
-        cj_hue: float = 0.2,
-        min_scale: float = 0.08,
-        random_gray_scale: float = 0.2,
-        solarize_prob: float = 0.1,
-        gaussian_blur: float = 0.5,
-        sigmas: tuple[float, float] = (0.1, 2.0),
-        vf_prob: float = 0.0,
-        hf_prob: float = 0.5,
-        rr_prob: float = 0.0,
-        rr_degrees: float | Sequence[float] | None = None,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(VICRegTransform, locals()))
+    per_sample_class = VICRegTransform
 
 
-class FastSiamBatchTransform(BatchMultiViewTransform):
+class FastSiamBatchTransform(BatchMethodTransform):
     """FastSiam's ``K + 1`` SimSiam views of every image of a batch (Pototzky et al., 2022).
 
     The batched counterpart of :class:`~selfsup.transforms.FastSiamTransform`: the same arguments
@@ -210,25 +106,4 @@ class FastSiamBatchTransform(BatchMultiViewTransform):
     tensors ``(B, 3, input_size, input_size)``, normalised, on the input's device.
     """
 
-    def __init__(
-        self,
-        *,
-        K: int = 3,
-        input_size: int | Sequence[int] = 224,
-        cj_prob: float = 0.8,
-        cj_strength: float = 1.0,
-        cj_bright: float = 0.4,
-        cj_contrast: float = 0.4,
-        cj_sat: float = 0.4,
-        cj_hue: float = 0.1,
-        min_scale: float = 0.2,
-        random_gray_scale: float = 0.2,
-        gaussian_blur: float = 0.5,
-        sigmas: tuple[float, float] = (0.1, 2.0),
-        vf_prob: float = 0.0,
-        hf_prob: float = 0.5,
-        rr_prob: float = 0.0,
-        rr_degrees: float | Sequence[float] | None = None,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(FastSiamTransform, locals()))
+    per_sample_class = FastSiamTransform

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from selfsup.transforms.batched.multi_view_transform import BatchMultiViewTransform, batch_views_of
+from selfsup.transforms.batched.multi_view_transform import BatchMethodTransform
 from selfsup.transforms.mae_transform import MAETransform
 from selfsup.transforms.pirl_transform import PIRLTransform
-from selfsup.transforms.utils import IMAGENET_NORMALIZE
 
 __all__ = ["MAEBatchTransform", "PIRLBatchTransform"]
 
 
-class MAEBatchTransform(BatchMultiViewTransform):
+class MAEBatchTransform(BatchMethodTransform):
     """MAE's single view of every image of a batch: bicubic crop and flip only (He et al., 2022, Appendix A.1).
 
     The batched counterpart of :class:`~selfsup.transforms.MAETransform`: the same arguments with
@@ -24,17 +21,10 @@ class MAEBatchTransform(BatchMultiViewTransform):
     ``(B, 3, input_size, input_size)``, normalised, on the input's device.
     """
 
-    def __init__(
-        self,
-        *,
-        input_size: int | Sequence[int] = 224,
-        min_scale: float = 0.2,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(MAETransform, locals()))
+    per_sample_class = MAETransform
 
 
-class PIRLBatchTransform(BatchMultiViewTransform):
+class PIRLBatchTransform(BatchMethodTransform):
     """PIRL's image view and shuffled jigsaw patches of every image of a batch (Misra & van der Maaten, 2020).
 
     The batched counterpart of :class:`~selfsup.transforms.PIRLTransform`: the same arguments with
@@ -47,20 +37,4 @@ class PIRLBatchTransform(BatchMultiViewTransform):
     with ``p = input_size // n_grid``, normalised, on the input's device.
     """
 
-    def __init__(
-        self,
-        *,
-        input_size: int = 64,
-        cj_prob: float = 0.8,
-        cj_strength: float = 1.0,
-        cj_bright: float = 0.4,
-        cj_contrast: float = 0.4,
-        cj_sat: float = 0.4,
-        cj_hue: float = 0.4,
-        min_scale: float = 0.08,
-        random_gray_scale: float = 0.2,
-        hf_prob: float = 0.5,
-        n_grid: int = 3,
-        normalize: Mapping[str, Sequence[float]] | None = IMAGENET_NORMALIZE,
-    ) -> None:
-        super().__init__(batch_views_of(PIRLTransform, locals()))
+    per_sample_class = PIRLTransform
