@@ -54,6 +54,7 @@ from selfsup.transforms.batched import (
     SimCLRBatchTransform,
 )
 from selfsup.transforms.batched import _resampling as R
+from selfsup.transforms.batched._dense_color import COMPILE_ENV
 
 __all__ = ["main"]
 
@@ -250,6 +251,19 @@ def _worker_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+def _without_compile(run: Callable[[], Any]) -> Callable[[], Any]:
+    """``run`` with the CUDA colour steps on selected samples only (SELFSUP_COMPILE_AUGMENT=0)."""
+
+    def wrapped() -> Any:
+        os.environ[COMPILE_ENV] = "0"
+        try:
+            return run()
+        finally:
+            del os.environ[COMPILE_ENV]
+
+    return wrapped
+
+
 def _cuda_settings(args: argparse.Namespace) -> list[dict[str, Any]]:
     device = torch.device("cuda")
     rows: list[dict[str, Any]] = []
@@ -275,6 +289,11 @@ def _cuda_settings(args: argparse.Namespace) -> list[dict[str, Any]]:
         contenders: dict[str, tuple[Callable[[], Any], int]] = {
             "selfsup batched": (lambda t=transform, b=batch: t(b), batch_size)
         }
+        if "32" not in setting:
+            contenders["selfsup batched, colour on subsets (no compile)"] = (
+                _without_compile(lambda t=transform, b=batch: t(b)),
+                batch_size,
+            )
         if args.compile and "SimCLR 224" in setting:
             compiled = torch.compile(transform.__call__, dynamic=False)
             contenders["selfsup batched, torch.compile"] = (
@@ -319,6 +338,12 @@ def _cuda_breakdown() -> str:
         "crop + jitter": lambda: BatchViewTransform(
             input_size=224, random_gray_scale=0.0, gaussian_blur=0.0, normalize=None
         ).transform(batch, params),
+        "crop + jitter, subsets (no compile)": _without_compile(
+            lambda: BatchViewTransform(
+                input_size=224, random_gray_scale=0.0, gaussian_blur=0.0, normalize=None
+            ).transform(batch, params)
+        ),
+        "all, subsets (no compile)": _without_compile(lambda: transform.transform(batch, params)),
         "crop + blur": lambda: BatchViewTransform(
             input_size=224, cj_prob=0.0, random_gray_scale=0.0, normalize=None
         ).transform(batch, params),
@@ -337,7 +362,7 @@ def _cuda_breakdown() -> str:
         lines.append(f"{name}: {(time.perf_counter() - start) / 5 * 1000:.2f} ms")
     small = batch[:16]
     small_params = transform.make_params(16, 256, 256, device)
-    on_cuda = transform.transform(small, small_params).cpu()
+    on_cuda = transform.transform(small, small_params).cpu()  # compiled colour steps
     on_cpu = transform.transform(small.cpu(), {k: v.cpu() for k, v in small_params.items()})
     lines.append(f"CPU vs CUDA max abs difference: {(on_cuda - on_cpu).abs().max().item():.2e}")
     return "; ".join(lines)

@@ -20,7 +20,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from selfsup.data.folder_index import FolderIndex, index_image_folder
-from selfsup.data.image_loading import ImageDecodeError, load_image, to_rgb
+from selfsup.data.image_loading import ImageDecodeError, load_image, load_image_tensor, to_rgb
 from selfsup.data.undecoded import UndecodedImage
 from selfsup.data.video import VideoFrameReader, VideoFrameSource
 from selfsup.data.video_index import VideoInfo, index_videos
@@ -46,7 +46,8 @@ class _Source(Protocol):
 
 
 class _ImageFolderSource:
-    """Image files listed by a folder index, decoded with :func:`load_image`."""
+    """Image files listed by a folder index, decoded with :func:`load_image` (or
+    :func:`load_image_tensor` with ``as_tensor``)."""
 
     def __init__(
         self,
@@ -54,11 +55,13 @@ class _ImageFolderSource:
         filenames: list[str],
         targets: list[int],
         draft_size: _DraftSize | None,
+        as_tensor: bool = False,
     ) -> None:
         self.root = root
         self.filenames = filenames
         self.targets = targets
         self.draft_size = draft_size
+        self.load = load_image_tensor if as_tensor else load_image
 
     def __len__(self) -> int:
         return len(self.filenames)
@@ -66,7 +69,7 @@ class _ImageFolderSource:
     def item(self, index: int) -> tuple[Image.Image | UndecodedImage, int]:
         filename = self.filenames[index]
         try:
-            image = load_image(os.path.join(self.root, filename), draft_size=self.draft_size)
+            image = self.load(os.path.join(self.root, filename), draft_size=self.draft_size)
         except ImageDecodeError as error:
             return UndecodedImage(filename, error.reason), self.targets[index]
         return image, self.targets[index]
@@ -206,6 +209,11 @@ class ImageDataset(Dataset[tuple[Any, int, str]]):
             scale, never below the hint. ``input_size / sqrt(min_scale)`` keeps even the
             smallest random crops at full resolution (e.g. 224 / sqrt(0.08) ~ 800).
         verify_headers: Check file headers while indexing (default True).
+        decode_to_tensor: Decode image files into uint8 ``(3, H, W)`` tensors
+            (:func:`~selfsup.data.image_loading.load_image_tensor`, libjpeg-turbo straight into
+            a tensor for JPEGs) instead of PIL images; the transform then receives a tensor for
+            image files (video frames stay PIL images). For transforms that take either, such as
+            :class:`~selfsup.transforms.batched.DecodeResize`.
 
     Attributes:
         input_dir: The indexed folder (None for a wrapped torch dataset).
@@ -234,6 +242,7 @@ class ImageDataset(Dataset[tuple[Any, int, str]]):
         from_folder: str | os.PathLike[str] | None = None,
         draft_size: _DraftSize | None = None,
         verify_headers: bool = True,
+        decode_to_tensor: bool = False,
     ) -> None:
         if input_dir is not None and from_folder is not None:
             raise ValueError(
@@ -255,7 +264,9 @@ class ImageDataset(Dataset[tuple[Any, int, str]]):
         sources: list[_Source] = []
         if index.filenames:
             sources.append(
-                _ImageFolderSource(index.root, index.filenames, index.targets, checked_draft)
+                _ImageFolderSource(
+                    index.root, index.filenames, index.targets, checked_draft, decode_to_tensor
+                )
             )
         skipped = list(index.skipped)
         if index.videos:

@@ -312,7 +312,9 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
     if batched:
         # Workers only decode and resize to uint8; SSLTrainingModule makes the views on device.
         stored = _stored_size(view_size)
-        dataset = ImageDataset(config.data, transform=DecodeResize(stored), draft_size=stored)
+        dataset = ImageDataset(
+            config.data, transform=DecodeResize(stored), draft_size=stored, decode_to_tensor=True
+        )
     else:
         # Large JPEGs decode at a reduced size (PIL draft mode), never below 4x the view side:
         # a crop of 6% of the image area (min_scale 0.06) is then still at full view resolution.

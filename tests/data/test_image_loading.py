@@ -4,6 +4,7 @@ import io
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageFile
 
 from selfsup.data.image_loading import (
@@ -11,6 +12,7 @@ from selfsup.data.image_loading import (
     ImageDecodeError,
     check_image_header,
     load_image,
+    load_image_tensor,
     to_rgb,
 )
 
@@ -291,3 +293,56 @@ def test_big_endian_sixteen_bit_is_scaled():
     image = Image.frombytes("I;16B", (3, 1), values.tobytes())
     got = _rgb(to_rgb(image))
     np.testing.assert_array_equal(got[0, :, 0], _sixteen_to_eight(values.astype(np.uint16))[0])
+
+
+def _as_tensor(image: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.array(image)).permute(2, 0, 1)
+
+
+def test_tensor_decode_of_jpeg_matches_pil_within_decoder_rounding(tmp_path, noise_jpeg):
+    path = noise_jpeg(tmp_path / "a.jpg", (96, 64))
+    fast = load_image_tensor(path)
+    reference = _as_tensor(load_image(path))
+    assert fast.dtype == torch.uint8 and fast.shape == (3, 64, 96)
+    difference = (fast.int() - reference.int()).abs()
+    assert difference.float().mean() < 1.0 and difference.max() <= 16
+
+
+def test_tensor_decode_of_gray_jpeg_repeats_the_channel(tmp_path):
+    gray = Image.fromarray(np.arange(64 * 48, dtype=np.uint8).reshape(48, 64) % 251)
+    gray.save(tmp_path / "g.jpg", quality=95)
+    fast = load_image_tensor(tmp_path / "g.jpg")
+    assert fast.shape == (3, 48, 64)
+    assert torch.equal(fast[0], fast[1]) and torch.equal(fast[1], fast[2])
+    reference = _as_tensor(load_image(tmp_path / "g.jpg"))
+    assert (fast.int() - reference.int()).abs().max() <= 2
+
+
+def test_tensor_decode_applies_exif_orientation(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    _left_red_right_blue(64, 32).save(tmp_path / "a.jpg", quality=95, exif=exif)
+    fast = load_image_tensor(tmp_path / "a.jpg")
+    assert fast.shape == (3, 64, 32)
+    assert fast[0, 16, 16] > 200 and fast[2, 16, 16] < 60  # stored left (red) is now on top
+    assert fast[2, 48, 16] > 200 and fast[0, 48, 16] < 60
+
+
+def test_tensor_decode_of_other_files_is_load_image_exactly(tmp_path, noise_jpeg):
+    rgba = Image.new("RGBA", (20, 10), (255, 0, 0, 128))
+    rgba.save(tmp_path / "a.png")
+    cmyk = Image.new("CMYK", (20, 10), (10, 200, 30, 40))
+    cmyk.save(tmp_path / "c.jpg", quality=95)
+    big = noise_jpeg(tmp_path / "big.jpg", (512, 384))
+    for path, draft in ((tmp_path / "a.png", None), (tmp_path / "c.jpg", None), (big, 100)):
+        expected = _as_tensor(load_image(path, draft_size=draft))
+        assert torch.equal(load_image_tensor(path, draft_size=draft), expected), path.name
+    assert load_image_tensor(big, draft_size=100).shape[1:] == (192, 256)  # draft, halved
+
+
+def test_tensor_decode_of_bad_files_raises_naming_the_file(tmp_path, truncated_jpeg):
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    for path in (empty, truncated_jpeg(tmp_path / "cut.jpg"), tmp_path / "missing.jpg"):
+        with pytest.raises(ImageDecodeError, match=path.name):
+            load_image_tensor(path)

@@ -26,14 +26,16 @@ class DecodeResize:
     torchvision's ``center_crop``) is resized to ``size`` x ``size`` with torch's antialiased
     bilinear uint8 kernel (the same filter as Pillow's, about twice as fast as Pillow's
     ``resize`` here), on one thread. A file path is decoded through
-    :func:`selfsup.data.image_loading.load_image` with JPEG draft mode (the decoder downscales
-    by 1/2, 1/4 or 1/8 while still leaving at least ``size`` pixels), cheap for large photos.
+    :func:`selfsup.data.image_loading.load_image_tensor`: JPEGs straight into a tensor by
+    libjpeg-turbo, or in draft mode when the decoder can downscale by 1/2, 1/4 or 1/8 while
+    still leaving at least ``size`` pixels (cheap for large photos).
     Any PIL mode is converted to RGB with :func:`selfsup.data.image_loading.to_rgb` (grayscale
     images become 3 equal channels, alpha is composited over white), so every item has the same
     shape and collates.
 
-    Input: PIL image (any mode) or a path to an image file. Output: uint8 tensor
-    ``(3, size, size)``, values in [0, 255].
+    Input: PIL image (any mode), uint8 tensor ``(3, H, W)`` (as
+    ``ImageDataset(..., decode_to_tensor=True)`` gives) or a path to an image file. Output: uint8
+    tensor ``(3, size, size)``, values in [0, 255].
 
     Args:
         size: Side of the output in pixels, >= 1; use the largest view size (or a little more,
@@ -43,24 +45,34 @@ class DecodeResize:
     def __init__(self, size: int) -> None:
         self.size = check_int("size", size, low=1)
 
-    def __call__(self, image: Image.Image | str | os.PathLike[str]) -> Tensor:
+    def __call__(self, image: Image.Image | Tensor | str | os.PathLike[str]) -> Tensor:
         """Returns the resized, centre-cropped image as a uint8 tensor ``(3, size, size)``."""
         # Imported here: selfsup.data imports selfsup.transforms, not the other way round.
-        from selfsup.data.image_loading import load_image, to_rgb
+        from selfsup.data.image_loading import load_image_tensor, to_rgb
 
         if isinstance(image, (str, os.PathLike)):
-            image = load_image(image, draft_size=self.size)
-        if not isinstance(image, Image.Image):
-            raise TypeError(f"expected a PIL image or a file path, got {type(image).__name__}")
-        if image.mode != "RGB":
-            image = to_rgb(image)
-        width, height = image.size
+            pixels = load_image_tensor(image, draft_size=self.size)
+        elif isinstance(image, Image.Image):
+            rgb = image if image.mode == "RGB" else to_rgb(image)
+            pixels = torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1)
+        elif isinstance(image, Tensor):
+            if image.dtype != torch.uint8 or image.ndim != 3 or image.shape[0] != 3:
+                raise ValueError(
+                    f"expected a uint8 tensor (3, H, W), got {image.dtype} {tuple(image.shape)}"
+                )
+            pixels = image
+        else:
+            raise TypeError(
+                f"expected a PIL image, a uint8 tensor or a file path, got {type(image).__name__}"
+            )
+        _, height, width = pixels.shape
         side = min(width, height)
         left, top = round((width - side) / 2), round((height - side) / 2)
-        pixels = torch.from_numpy(np.array(image, dtype=np.uint8))
-        square = pixels[top : top + side, left : left + side].permute(2, 0, 1)
+        square = pixels[:, top : top + side, left : left + side]
         if side == self.size:
             return square.contiguous()
+        # torch's antialiased uint8 kernel is fastest on channels-last (HWC) memory.
+        square = square.permute(1, 2, 0).contiguous().permute(2, 0, 1)
         with single_intra_op_thread():
             resized = nn_functional.interpolate(
                 square.unsqueeze(0),

@@ -12,6 +12,7 @@ from torchvision.transforms import InterpolationMode
 
 from selfsup.transforms._threads import cpu_single_thread
 from selfsup.transforms.batched import functional as BF
+from selfsup.transforms.batched._dense_color import color_jitter_and_grayscale, compiled_for
 from selfsup.transforms.batched._resampling import interpolation_name
 from selfsup.transforms.batched._sampling import random_resized_crop_boxes
 from selfsup.transforms.utils import IMAGENET_NORMALIZE
@@ -352,10 +353,14 @@ class BatchViewTransform:
                 views = BF.rot90(views, turns)
             else:
                 _apply_to(views, params["rotate"], BF.rotate, params["degrees"])
-        if self.cj_prob > 0:
-            self._color_jitter(views, params)
-        if self.random_gray_scale > 0:
-            _apply_to(views, params["grayscale"], BF.rgb_to_grayscale)
+        dense = compiled_for(color_jitter_and_grayscale, views.device)
+        if dense is not None and (self.cj_prob > 0 or self.random_gray_scale > 0):
+            views = self._dense_color(dense, views, params)
+        else:
+            if self.cj_prob > 0:
+                self._color_jitter(views, params)
+            if self.random_gray_scale > 0:
+                _apply_to(views, params["grayscale"], BF.rgb_to_grayscale)
         if self.gaussian_blur > 0:
             _apply_to(views, params["blur"], self._blur, params["sigma"])
         if self.solarization_prob > 0:
@@ -379,6 +384,21 @@ class BatchViewTransform:
 
     def _blur(self, images: Tensor, sigmas: Tensor) -> Tensor:
         return BF.gaussian_blur(images, sigmas, radius=self._blur_radius)
+
+    def _dense_color(
+        self, dense: Callable[..., Tensor], views: Tensor, params: Mapping[str, Tensor]
+    ) -> Tensor:
+        """Jitter and grayscale on every sample, kept where drawn, by ``dense`` (compiled
+        :func:`~selfsup.transforms.batched._dense_color.color_jitter_and_grayscale`): a few
+        fused kernels and no host-device waits on a GPU."""
+        jitter = self.cj_prob > 0
+        return dense(
+            views,
+            params["color_jitter"] if jitter else None,
+            params["jitter_order"] if jitter else None,
+            *(params.get(name) if jitter else None for name in _JITTER_OPS),
+            params["grayscale"] if self.random_gray_scale > 0 else None,
+        )
 
     def _color_jitter(self, views: Tensor, params: Mapping[str, Tensor]) -> None:
         """Applies brightness, contrast, saturation and hue in each sample's own order, in place.

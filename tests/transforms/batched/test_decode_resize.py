@@ -68,5 +68,7 @@ def test_bad_arguments():
         DecodeResize(0)
     with pytest.raises(TypeError, match="size must be an integer"):
         DecodeResize(2.5)
-    with pytest.raises(TypeError, match="expected a PIL image or a file path, got ndarray"):
+    with pytest.raises(
+        TypeError, match="expected a PIL image, a uint8 tensor or a file path, got ndarray"
+    ):
         DecodeResize(8)(rgb_array(10, 10))

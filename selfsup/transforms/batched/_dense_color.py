@@ -1,0 +1,121 @@
+"""Colour jitter and grayscale without data-dependent shapes, compiled into a few CUDA kernels.
+
+:class:`~selfsup.transforms.batched.BatchViewTransform` applies hue and grayscale on CPU to the
+selected samples only (``index_select``), which needs the number of selected samples on the
+host: on a GPU every such step waits for the device, and each of the ~25 elementwise kernels
+of a jitter position reads and writes the whole batch. Here every step is computed for every
+sample and the result kept where the sample has it (``torch.where``), so the four jitter
+positions and the grayscale step have static shapes; ``torch.compile`` fuses them into about
+two kernels per position (the image mean of the contrast step is a reduction). The arithmetic
+per selected sample is the same as on the subset path; unselected samples pass through
+``torch.where`` unchanged, and blends with weight 0 are exact no-ops.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from selfsup.transforms.batched import functional as BF
+
+__all__ = ["color_jitter_and_grayscale", "compiled_for"]
+
+logger = logging.getLogger(__name__)
+
+#: Set to ``0`` to run the CUDA colour steps eagerly (no ``torch.compile``).
+COMPILE_ENV = "SELFSUP_COMPILE_AUGMENT"
+
+
+def color_jitter_and_grayscale(
+    views: Tensor,
+    apply: Tensor | None,
+    order: Tensor | None,
+    brightness: Tensor | None,
+    contrast: Tensor | None,
+    saturation: Tensor | None,
+    hue: Tensor | None,
+    grayscale: Tensor | None,
+) -> Tensor:
+    """Colour jitter in each sample's own order, then random grayscale, for the whole batch.
+
+    Args:
+        views: ``(B, 3, H, W)`` float in [0, 1].
+        apply: ``(B,)`` bool, True where the sample is jittered; None for no jitter.
+        order: ``(B, 4)`` int64 permutations of (0 brightness, 1 contrast, 2 saturation, 3 hue).
+        brightness: ``(B,)`` factors, or None where the op is switched off; likewise
+            ``contrast``, ``saturation`` and ``hue`` (hue: shifts in turns).
+        grayscale: ``(B,)`` bool, True where the sample turns gray; None for no grayscale.
+
+    Returns:
+        New float tensor ``(B, 3, H, W)``.
+    """
+    shape = (-1, 1, 1, 1)
+    if apply is not None and order is not None:
+        blends = [
+            (op_id, factors)
+            for op_id, factors in enumerate((brightness, contrast, saturation))
+            if factors is not None
+        ]
+        for position in range(4):
+            chosen = torch.where(apply, order[:, position], -1)
+            if blends:
+                weight = torch.zeros_like(views[:, 0, 0, 0])
+                for op_id, factors in blends:
+                    weight = torch.where(chosen == op_id, 1.0 - factors, weight)
+                target = torch.zeros_like(views[:1, :1, :1, :1])
+                if contrast is not None or saturation is not None:
+                    gray = BF._gray(views)
+                    mean = gray.mean(dim=(-2, -1), keepdim=True)
+                    target = gray * (chosen == 2).view(shape) + mean * (chosen == 1).view(shape)
+                views = torch.lerp(views, target, weight.view(shape)).clamp(0.0, 1.0)
+            if hue is not None:
+                selected = (chosen == 3).view(shape)
+                shifted = BF.rotate_hue(views, torch.where(selected, hue.view(shape), 0.0))
+                views = torch.where(selected, shifted, views)
+    if grayscale is not None:
+        views = torch.where(grayscale.view(shape), BF._gray(views).expand_as(views), views)
+    return views
+
+
+class _CompiledOnce:
+    """``torch.compile(fn)``, falling back to ``fn`` for good when compiling fails."""
+
+    def __init__(self, fn: Callable[..., Tensor]) -> None:
+        self.fn = fn
+        self.compiled: Callable[..., Tensor] | None = None
+        self.failed = False
+
+    def __call__(self, *args: Any) -> Tensor:
+        if self.failed:
+            return self.fn(*args)
+        if self.compiled is None:
+            self.compiled = torch.compile(self.fn, dynamic=False)
+        try:
+            return self.compiled(*args)
+        except Exception as error:  # noqa: BLE001 - any compiler failure: run eagerly instead
+            logger.warning(
+                "torch.compile of %s failed (%s: %s); running it eagerly",
+                self.fn.__name__,
+                type(error).__name__,
+                error,
+            )
+            self.failed = True
+            return self.fn(*args)
+
+
+_COMPILED: dict[Callable[..., Tensor], _CompiledOnce] = {}
+
+
+def compiled_for(fn: Callable[..., Tensor], device: torch.device) -> Callable[..., Tensor] | None:
+    """``fn`` compiled with ``torch.compile`` for a CUDA ``device``; None on other devices or with
+    ``SELFSUP_COMPILE_AUGMENT=0`` (the caller then keeps its subset path)."""
+    if device.type != "cuda" or os.environ.get(COMPILE_ENV, "1") == "0":
+        return None
+    if fn not in _COMPILED:
+        _COMPILED[fn] = _CompiledOnce(fn)
+    return _COMPILED[fn]
