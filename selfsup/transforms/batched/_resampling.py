@@ -130,25 +130,33 @@ def _resample_gather(
 
 
 def _resample_dense(
-    images: Tensor, taps_x: tuple[Tensor, Tensor], taps_y: tuple[Tensor, Tensor]
+    images: Tensor,
+    taps_x: tuple[Tensor, Tensor],
+    taps_y: tuple[Tensor, Tensor],
+    compute_dtype: torch.dtype | None = None,
 ) -> Tensor:
     """Separable resampling as two batched products with dense ``(B, out, in)`` matrices (no
-    device-to-host reads; fastest on GPUs)."""
+    device-to-host reads; fastest on GPUs). ``compute_dtype`` (default: the taps' dtype) is the
+    dtype of the products; the result is in the taps' dtype."""
     batch, channels, height, width = images.shape
     matrix_x = _dense(*taps_x, width)
     matrix_y = _dense(*taps_y, height)
+    out_dtype = matrix_x.dtype
     out_h, out_w = matrix_y.shape[1], matrix_x.shape[1]
     if images.dtype == torch.uint8:
         matrix_x = matrix_x * (1.0 / 255.0)
+    if compute_dtype is not None:
+        matrix_x, matrix_y = matrix_x.to(compute_dtype), matrix_y.to(compute_dtype)
     planes = images.to(matrix_x.dtype)
     columns_first = height * width * out_w + out_h * height * out_w
     rows_first = out_h * height * width + out_h * width * out_w
     if columns_first <= rows_first:
         tmp = torch.bmm(planes.reshape(batch, channels * height, width), matrix_x.transpose(1, 2))
-        return torch.matmul(matrix_y.unsqueeze(1), tmp.view(batch, channels, height, out_w))
-    tmp = torch.matmul(matrix_y.unsqueeze(1), planes)
-    out = torch.bmm(tmp.reshape(batch, channels * out_h, width), matrix_x.transpose(1, 2))
-    return out.view(batch, channels, out_h, out_w)
+        out = torch.matmul(matrix_y.unsqueeze(1), tmp.view(batch, channels, height, out_w))
+    else:
+        tmp = torch.matmul(matrix_y.unsqueeze(1), planes)
+        out = torch.bmm(tmp.reshape(batch, channels * out_h, width), matrix_x.transpose(1, 2))
+    return out.view(batch, channels, out_h, out_w).to(out_dtype)
 
 
 def resample(
@@ -157,8 +165,12 @@ def resample(
     """Resamples ``(B, C, H, W)`` (uint8 or float) with per-sample taps along x and y.
 
     Gathers on CPU (fastest there), dense matrix products elsewhere (no device-to-host reads).
+    On CUDA, uint8 batches are resampled in float16 products with float32 accumulation (tensor
+    cores; uint8 values are exact in float16, the weights carry 11 significant bits): within
+    about 1e-3 of float32, a quarter of one 8-bit level.
     Returns float ``(B, C, out_h, out_w)``, uint8 input scaled to [0, 1].
     """
     if images.device.type == "cpu":
         return _resample_gather(images, taps_x, taps_y)
-    return _resample_dense(images, taps_x, taps_y)
+    half = images.device.type == "cuda" and images.dtype == torch.uint8
+    return _resample_dense(images, taps_x, taps_y, torch.float16 if half else None)

@@ -57,6 +57,21 @@ def test_gather_and_matrix_resampling_agree(dtype):
         torch.testing.assert_close(dense, gathered, atol=1e-4, rtol=1e-5)
 
 
+def test_float16_matrix_products_stay_within_a_quarter_level():
+    """CUDA resamples uint8 batches in float16 products; the error stays below 1/4 of 1/255."""
+    images = (_batch() * 255).to(torch.uint8)
+    for mode in ("bilinear", "bicubic"):
+        taps = [
+            R.axis_taps(BOXES[:, 0], BOXES[:, 2] - BOXES[:, 0], 11, 30, mode, None),
+            R.axis_taps(BOXES[:, 1], BOXES[:, 3] - BOXES[:, 1], 13, 24, mode, None),
+        ]
+        half = R._resample_dense(images, *taps, torch.float16)
+        full = R._resample_dense(images, *taps)
+        assert half.dtype == torch.float32
+        error = (half - full).abs().max()
+        assert 0 < error < 0.25 / 255, error
+
+
 def test_resized_crop_of_uint8_equals_crop_of_float():
     images = (_batch() * 255).round().to(torch.uint8)
     out = BF.resized_crop(images, BOXES, 16)
