@@ -50,7 +50,9 @@ def measure(size: int, augment: str, args: argparse.Namespace) -> dict[str, floa
         _write_images(Path(tmp), args.images, source_side)
         if augment == "batched":
             stored = size if size <= 64 else round(size * 8 / 7)
-            dataset = ImageDataset(tmp, transform=DecodeResize(stored), draft_size=stored)
+            dataset = ImageDataset(
+                tmp, transform=DecodeResize(stored), draft_size=stored, decode_to_tensor=True
+            )
             batch_transform = SimCLRBatchTransform(input_size=size)
         else:
             transform = SimCLRTransform(input_size=size)
