@@ -367,14 +367,14 @@ def rotate_hue(images: Tensor, shift: Tensor) -> Tensor:
     # 4 + (R - G) / C on the blue ones (torchvision's _rgb_to_hsv, times 6).
     numerator = torch.where(is_red, green - blue, torch.where(is_green, blue - red, red - green))
     offset = torch.where(is_red, 0.0, torch.where(is_green, 2.0, 4.0)).to(images.dtype)
-    sextant = numerator.unsqueeze(1) / torch.where(chroma > 0, chroma, 1.0)
-    sextant = sextant + offset.unsqueeze(1) + 6.0 * shift
+    sextant = numerator.unsqueeze(1).div_(torch.where(chroma > 0, chroma, 1.0))
+    sextant.add_(offset.unsqueeze(1)).add_(6.0 * shift)
     # HSV -> RGB: channel c from k_c = (n_c + 6 h) mod 6 with n = (5, 3, 1) for (R, G, B), made
     # on the device (no host-to-device copy).
     channel_offsets = 5.0 - 2.0 * torch.arange(3, dtype=images.dtype, device=images.device)
-    k = (sextant + channel_offsets.view(1, 3, 1, 1)).remainder(6.0)
-    weight = torch.minimum(k, 4.0 - k).clamp(0.0, 1.0)
-    return high - weight * chroma
+    k = (sextant + channel_offsets.view(1, 3, 1, 1)).remainder_(6.0)
+    weight = torch.minimum(k, 4.0 - k).clamp_(0.0, 1.0)
+    return weight.mul_(chroma).neg_().add_(high)
 
 
 def rgb_to_grayscale(images: Tensor, mask: Tensor | None = None) -> Tensor:
