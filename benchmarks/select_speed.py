@@ -9,7 +9,9 @@ average when the run ended (the machine may be shared). Data:
   embeddings;
 - ``fmnist``: Fashion-MNIST raw pixels PCA'd to 128 dimensions, tiled with small perturbations
   up to N (needs the Debian package ``dataset-fashion-mnist``; skipped when absent);
-- ``gaussian``: i.i.d. standard normal, the worst case (no structure to prune with).
+- ``gaussian``: i.i.d. standard normal, the worst case (no structure to prune with);
+- ``embeddings``: the rows of ``--embeddings FILE`` (``selfsup embed``'s ``.npy`` or CSV, e.g. an
+  SSL model's Fashion-MNIST embeddings) tiled with the same small perturbations up to N.
 
 Usage:
     python benchmarks/select_speed.py --rows 100000 300000 1000000 --budget 10000 \
@@ -52,9 +54,35 @@ def _pca(x: torch.Tensor, dim: int) -> torch.Tensor:
     return centred @ vectors[:, -dim:].flip(1)
 
 
-def make_embeddings(kind: str, rows: int, *, seed: int = 0, clusters: int = 300) -> np.ndarray:
-    """Synthetic or Fashion-MNIST embeddings `(rows, 128)` float32 (see the module docstring)."""
+def _tiled(base: torch.Tensor, rows: int, generator: torch.Generator) -> np.ndarray:
+    """``base`` repeated up to ``rows`` rows, each copy perturbed by noise of 5% of its std."""
+    out = torch.empty(rows, base.shape[1])
+    scale = 0.05 * base.std()
+    for s in range(0, rows, len(base)):
+        m = min(len(base), rows - s)
+        out[s : s + m] = base[:m] + scale * torch.randn(m, base.shape[1], generator=generator)
+    return out.numpy()
+
+
+def make_embeddings(
+    kind: str, rows: int, *, seed: int = 0, clusters: int = 300, source: str | None = None
+) -> np.ndarray:
+    """Synthetic, Fashion-MNIST or file embeddings `(rows, D)` float32 (see the module docstring).
+
+    ``source`` is the ``.npy`` (or ``.csv``) of ``selfsup embed`` for ``kind="embeddings"``.
+    """
     g = torch.Generator().manual_seed(seed)
+    if kind == "embeddings":
+        if source is None:
+            raise ValueError("data kind 'embeddings' needs --embeddings FILE")
+        if source.endswith(".npy"):
+            array = np.load(source)  # the array only: no file names needed here
+        else:
+            from selfsup.pipeline.select import load_selection_input
+
+            array = load_selection_input(source)[0]
+        base = torch.as_tensor(np.asarray(array, dtype=np.float32))
+        return _tiled(base, rows, g)
     out = torch.empty(rows, 128)
     if kind == "gaussian":
         for s in range(0, rows, 65536):
@@ -72,20 +100,15 @@ def make_embeddings(kind: str, rows: int, *, seed: int = 0, clusters: int = 300)
         loaded = fashion_mnist_pixels()
         if loaded is None:
             raise FileNotFoundError("dataset-fashion-mnist is not installed")
-        base = _pca(torch.from_numpy(loaded[0]), 128)
-        scale = 0.05 * base.std()
-        for s in range(0, rows, len(base)):
-            m = min(len(base), rows - s)
-            out[s : s + m] = base[:m] + scale * torch.randn(m, 128, generator=g)
-        return out.numpy()
-    raise ValueError(f"unknown data kind {kind!r}; use mixture, fmnist or gaussian")
+        return _tiled(_pca(torch.from_numpy(loaded[0]), 128), rows, g)
+    raise ValueError(f"unknown data kind {kind!r}; use mixture, fmnist, gaussian or embeddings")
 
 
 def _run_one(args: argparse.Namespace) -> dict:
     from selfsup.selection import select_samples
 
     torch.set_num_threads(args.threads)
-    x = make_embeddings(args.data[0], args.rows[0])
+    x = make_embeddings(args.data[0], args.rows[0], source=args.embeddings)
     strategy = args.strategies[0]
     start = time.perf_counter()
     if strategy == "dedup":
@@ -115,6 +138,9 @@ def main() -> None:
     parser.add_argument("--data", nargs="+", default=["mixture", "gaussian"])
     parser.add_argument("--threshold", type=float, default=0.95)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--embeddings", default=None, help="selfsup embed output (.npy/.csv) for --data embeddings"
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -146,7 +172,7 @@ def main() -> None:
                     str(args.threshold),
                     "--threads",
                     str(args.threads),
-                ]
+                ] + ([] if args.embeddings is None else ["--embeddings", args.embeddings])
                 done = subprocess.run(cmd, capture_output=True, text=True)
                 if done.returncode != 0:
                     print(

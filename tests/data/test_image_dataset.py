@@ -200,3 +200,30 @@ def test_from_torch_dataset_rejects_bad_inputs():
     dataset = ImageDataset.from_torch_dataset(_Pairs(1, kind="bad-target"))
     with pytest.raises(TypeError, match="target 'label'"):
         dataset[0]
+
+
+def test_decode_to_tensor_gives_uint8_tensors_of_the_same_pixels(colored_folder, truncated_jpeg):
+    Image.new("RGB", (20, 12), (200, 30, 90)).save(colored_folder / "b" / "5.jpg", quality=95)
+    truncated_jpeg(colored_folder / "b" / "6_cut.jpg")
+    as_pil = ImageDataset(colored_folder)
+    as_tensor = ImageDataset(colored_folder, decode_to_tensor=True)
+    assert as_tensor.get_filenames() == as_pil.get_filenames()
+    for index, name in enumerate(as_pil.get_filenames()):
+        tensor, target, filename = as_tensor[index]
+        image = as_pil[index][0]
+        assert (filename, target) == (name, as_pil[index][1])
+        if name.endswith("_cut.jpg"):
+            assert isinstance(tensor, UndecodedImage) and isinstance(image, UndecodedImage)
+            continue
+        expected = torch.from_numpy(np.array(image)).permute(2, 0, 1)
+        assert tensor.dtype == torch.uint8 and tensor.shape == expected.shape
+        # PNGs decode identically; the JPEG through libjpeg-turbo within a level or two
+        assert (tensor.int() - expected.int()).abs().max() <= (0 if name.endswith(".png") else 2)
+
+
+def test_decode_to_tensor_feeds_decode_resize(colored_folder):
+    from selfsup.transforms.batched import DecodeResize
+
+    dataset = ImageDataset(colored_folder, transform=DecodeResize(4), decode_to_tensor=True)
+    image, _, _ = dataset[3]
+    assert image.shape == (3, 4, 4) and torch.all(image == torch.tensor(_color(3)).view(3, 1, 1))
