@@ -1,7 +1,9 @@
 """Label-efficiency of the selection strategies on Fashion-MNIST: kNN accuracy and coverage.
 
 Embeddings are raw-pixel PCA embeddings (a stand-in for trained ones): the 60,000 training
-images, centred and projected on their top ``--dim`` principal components. For every strategy,
+images, centred and projected on their top ``--dim`` principal components; or, with
+``--embeddings FILE``, ``selfsup embed``'s CSV of the folders ``benchmarks/fashion_mnist.py``
+writes (``train/<class>/...`` and ``test/<class>/...`` rows). For every strategy,
 budget ``n`` and seed, ``n`` training images are "labeled" by the strategy, a 1-nearest-neighbour
 classifier (cosine) is built on them and scored on the 10,000 test images. Coverage is the largest
 cosine distance from any training image to its nearest selected one (lower is better). Results are
@@ -10,6 +12,7 @@ random draw). Needs the Debian package ``dataset-fashion-mnist``; exits cleanly 
 
 Usage:
     python benchmarks/select_quality.py --sizes 100 500 1000 --seeds 0 1 2 3 4
+    python benchmarks/select_quality.py --embeddings fashion_mnist_embeddings.csv
 """
 
 from __future__ import annotations
@@ -39,6 +42,22 @@ def _embeddings(dim: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tor
     return ((train - mean) @ basis).float(), y_train, ((test - mean) @ basis).float(), y_test
 
 
+def _file_embeddings(path: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Train and test rows of an embeddings CSV; classes from the ``<split>/<class>/`` names."""
+    from selfsup.utils.io import load_embeddings
+
+    embeddings, _, filenames = load_embeddings(path)
+    split = np.array([name.split("/")[0] for name in filenames])
+    names = [name.split("/")[1] for name in filenames]
+    classes = {name: index for index, name in enumerate(sorted(set(names)))}
+    labels = torch.tensor([classes[name] for name in names])
+    x = torch.from_numpy(np.asarray(embeddings, dtype=np.float32))
+    train, test = torch.from_numpy(split == "train"), torch.from_numpy(split == "test")
+    if not train.any() or not test.any():
+        raise SystemExit(f"{path}: expected rows named train/<class>/... and test/<class>/...")
+    return x[train], labels[train], x[test], labels[test]
+
+
 def _nearest(query: torch.Tensor, bank: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Cosine similarity and index of each query's nearest bank row, in chunks."""
     q = torch.nn.functional.normalize(query, dim=1)
@@ -59,13 +78,18 @@ def main() -> None:
     parser.add_argument("--strategies", nargs="+", default=["random", "coreset", "typicality"])
     parser.add_argument("--dim", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--embeddings", default=None, help="selfsup embed CSV (see above)")
     args = parser.parse_args()
     if find_root() is None:
         print("dataset-fashion-mnist is not installed (apt-get install -y dataset-fashion-mnist)")
         sys.exit(0)
     torch.set_num_threads(args.threads)
-    x_train, y_train, x_test, y_test = _embeddings(args.dim)
-    print(f"Fashion-MNIST raw-pixel PCA-{args.dim} embeddings, 1-NN (cosine) on the selection")
+    if args.embeddings is None:
+        x_train, y_train, x_test, y_test = _embeddings(args.dim)
+        print(f"Fashion-MNIST raw-pixel PCA-{args.dim} embeddings, 1-NN (cosine) on the selection")
+    else:
+        x_train, y_train, x_test, y_test = _file_embeddings(args.embeddings)
+        print(f"Fashion-MNIST embeddings from {args.embeddings}, 1-NN (cosine) on the selection")
     print("| strategy | n | accuracy % (mean +- std) | coverage (max 1-cos) | seconds/run |")
     print("|---|---|---|---|---|")
     for strategy in args.strategies:

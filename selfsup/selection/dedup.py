@@ -15,6 +15,7 @@ a rank-24 projection). Memory beyond ``x``: the `(N, 25)` bound copy and a few `
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -25,6 +26,8 @@ from torch import Tensor
 
 from selfsup.selection._geometry import fine_clusters, prepare, ranges_index
 from selfsup.selection.base import SELECTION_STRATEGIES, SelectionStrategy, StrategyOutput
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["DedupStrategy", "group_representatives", "near_duplicate_groups"]
 
@@ -350,6 +353,16 @@ class DedupStrategy(SelectionStrategy):
         groups[rows] = local
         reps = rows[group_representatives(unit, local)]
         sizes = torch.bincount(local)
+        largest = int(sizes.max())
+        if largest > 100 and 2 * largest > len(rows):
+            logger.warning(
+                "dedup: one group of near-duplicates holds %d of the %d rows: similarities >= "
+                "%s chain through dense regions of the embedding; raise dedup_threshold "
+                "(e.g. towards the rows' nearest-neighbour similarities) for smaller groups",
+                largest,
+                len(rows),
+                self.threshold,
+            )
         covered = torch.zeros(len(sizes), dtype=torch.bool, device=x.device)
         covered[groups[initial]] = True
         open_groups = torch.nonzero(~covered).squeeze(1)

@@ -146,3 +146,16 @@ def test_links_at_the_threshold_are_decided_in_float64():
     for value in exact.flatten()[:40].tolist():
         for threshold in (value - 1e-9, value + 1e-9):
             assert _linked(a, b, threshold).equal(exact >= threshold)
+
+
+def test_a_group_of_most_rows_is_warned_about(caplog):
+    angles = torch.arange(300, dtype=torch.float64) * 0.01
+    chain = torch.stack([angles.cos(), angles.sin()], 1)  # each row within cos(0.01) of the next
+    with caplog.at_level("WARNING", logger="selfsup.selection.dedup"):
+        out = select_samples(chain, strategy="dedup", dedup_threshold=0.9999)
+    assert len(out.indices) == 1
+    assert "one group of near-duplicates holds 300 of the 300 rows" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="selfsup.selection.dedup"):
+        out = select_samples(chain, strategy="dedup", dedup_threshold=0.99999)
+    assert len(out.indices) == 300 and caplog.text == ""
