@@ -356,7 +356,7 @@ class DedupStrategy(SelectionStrategy):
         largest = int(sizes.max())
         if largest > 100 and 2 * largest > len(rows):
             logger.warning(
-                "dedup: one group of near-duplicates holds %d of the %d rows: similarities >= "
+                "one group of near-duplicates holds %d of the %d rows: similarities >= "
                 "%s chain through dense regions of the embedding; raise dedup_threshold "
                 "(e.g. towards the rows' nearest-neighbour similarities) for smaller groups",
                 largest,
