@@ -94,7 +94,10 @@ class _CompiledOnce:
         if self.failed:
             return self.fn(*args)
         if self.compiled is None:
-            self.compiled = torch.compile(self.fn, dynamic=False)
+            # Automatic dynamic shapes: the first batch shape compiles static kernels; a second
+            # one (a smaller batch after undecodable files were dropped, multi-crop sizes)
+            # compiles one shape-generic version instead of one per size.
+            self.compiled = torch.compile(self.fn, dynamic=None)
         try:
             return self.compiled(*args)
         except Exception as error:  # noqa: BLE001 - any compiler failure: run eagerly instead
