@@ -252,7 +252,7 @@ def load_image_tensor(
     The fast path of the batched augmentation's DataLoader workers. JPEGs with 1 or 3 colour
     components that draft mode would not shrink (shorter side under twice the smaller side of
     ``draft_size``) are decoded straight into a tensor by torchvision's libjpeg-turbo decoder
-    (no PIL image, no copy), about 1.5x faster than :func:`load_image` plus the array
+    (no PIL image, no copy), about 1.4x faster than :func:`load_image` plus the array
     conversion; its pixels can differ from PIL's by a few levels (both are libjpeg-turbo, with
     their own build options). Every other file (PNG, CMYK JPEGs, JPEGs large enough for draft
     mode, JPEGs torchvision rejects, ...) goes through :func:`load_image` and its conversion
