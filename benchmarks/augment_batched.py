@@ -285,6 +285,9 @@ def _cuda_settings(args: argparse.Namespace) -> list[dict[str, Any]]:
     cases.append(("SimCLR 32 (2 views), B=512", SimCLRBatchTransform(input_size=32), small, 512))
     cases.append(("SimCLR 32 (2 views), B=4096", SimCLRBatchTransform(input_size=32), small, 4096))
     for setting, transform, images, batch_size in cases:
+        # Each setting compiles afresh, as one training run (one batch shape) would: otherwise
+        # torch.compile's automatic dynamic shapes would carry shape-generic kernels over.
+        torch._dynamo.reset()
         batch = _batch(images, batch_size).to(device)
         contenders: dict[str, tuple[Callable[[], Any], int]] = {
             "selfsup batched": (lambda t=transform, b=batch: t(b), batch_size)
@@ -317,6 +320,7 @@ def _cuda_settings(args: argparse.Namespace) -> list[dict[str, Any]]:
 def _cuda_breakdown() -> str:
     """Milliseconds per step of one SimCLR 224 view at B=512 (CUDA), and CPU-vs-CUDA agreement."""
     device = torch.device("cuda")
+    torch._dynamo.reset()  # static kernels for this shape, as in one training run
     batch = _batch(_pictures(32, 256, 256, seed=1), 512).to(device)
     transform = BatchViewTransform(input_size=224)
     params = transform.make_params(512, 256, 256, device)

@@ -204,12 +204,14 @@ def load_image(
 _SOF_MARKERS: Final = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
-def _jpeg_frame(data: bytes) -> tuple[int, int, int] | None:
-    """``(width, height, components)`` from a JPEG's start-of-frame segment, or None when
-    ``data`` is not a JPEG whose markers lead to one (the caller then lets PIL decide)."""
+def _jpeg_frame(data: bytes) -> tuple[int, int, int, bool] | None:
+    """``(width, height, components, has_exif)`` from a JPEG's segments up to its start of
+    frame, or None when ``data`` is not a JPEG whose markers lead to one (the caller then lets
+    PIL decide)."""
     if not data.startswith(b"\xff\xd8"):
         return None
     position = 2
+    has_exif = False
     while position + 9 < len(data):
         if data[position] != 0xFF:
             return None
@@ -218,12 +220,29 @@ def _jpeg_frame(data: bytes) -> tuple[int, int, int] | None:
             position += 1
             continue
         length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if marker == 0xE1 and data[position + 4 : position + 10] == b"Exif\x00\x00":
+            has_exif = True
         if marker in _SOF_MARKERS:
             height = int.from_bytes(data[position + 5 : position + 7], "big")
             width = int.from_bytes(data[position + 7 : position + 9], "big")
-            return width, height, data[position + 9]
+            return width, height, data[position + 9], has_exif
         position += 2 + length
     return None
+
+
+def _decode_jpeg_fast(data: bytes) -> Tensor | None:
+    """libjpeg-turbo through simplejpeg (extra ``fastjpeg``) with its fast integer IDCT (chroma
+    upsampling stays the smooth one): ``(3, H, W)`` uint8 (a channels-last view); None where
+    simplejpeg is not installed or rejects the data."""
+    try:
+        import simplejpeg
+    except ImportError:
+        return None
+    try:
+        pixels = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=True)
+    except ValueError:
+        return None
+    return torch.from_numpy(pixels).permute(2, 0, 1)
 
 
 def _decode_jpeg_tensor(data: bytes) -> Tensor | None:
@@ -251,10 +270,13 @@ def load_image_tensor(
 
     The fast path of the batched augmentation's DataLoader workers. JPEGs with 1 or 3 colour
     components that draft mode would not shrink (shorter side under twice the smaller side of
-    ``draft_size``) are decoded straight into a tensor by torchvision's libjpeg-turbo decoder
-    (no PIL image, no copy), about 1.4x faster than :func:`load_image` plus the array
-    conversion; its pixels can differ from PIL's by a few levels (both are libjpeg-turbo, with
-    their own build options). Every other file (PNG, CMYK JPEGs, JPEGs large enough for draft
+    ``draft_size``) are decoded straight into a tensor by libjpeg-turbo, without a PIL image:
+    with simplejpeg (extra ``fastjpeg``) and libjpeg-turbo's fast integer IDCT (about 0.75x
+    the time of torchvision's decoder; pixels within about 1 level of PIL's on average, up to
+    about 10 at sharp edges), for files without EXIF data; else
+    with torchvision's decoder (EXIF orientation applied; about 1.4x faster than
+    :func:`load_image` plus the array conversion, pixels within a few levels of PIL's). Every
+    other file (PNG, CMYK JPEGs, JPEGs large enough for draft
     mode, JPEGs torchvision rejects, ...) goes through :func:`load_image` and its conversion
     rules, as does everything when torchvision's image decoder is unavailable.
 
@@ -276,10 +298,13 @@ def load_image_tensor(
         raise ImageDecodeError(path, str(error)) from error
     frame = _jpeg_frame(data)
     if frame is not None and frame[2] in (1, 3):
-        width, height, _ = frame
+        width, height, _, has_exif = frame
         smaller = draft_size if isinstance(draft_size, int) else min(draft_size or (0, 0))
         if draft_size is None or min(width, height) < 2 * smaller:
-            decoded = _decode_jpeg_tensor(data)
+            # simplejpeg does not read EXIF orientation: files with EXIF go to torchvision.
+            decoded = None if has_exif else _decode_jpeg_fast(data)
+            if decoded is None:
+                decoded = _decode_jpeg_tensor(data)
             if decoded is not None:
                 return decoded
     image = load_image(path, draft_size=draft_size)
