@@ -23,12 +23,57 @@ from torch import Tensor
 
 from selfsup.transforms.batched import functional as BF
 
-__all__ = ["color_jitter_and_grayscale", "compiled_for"]
+__all__ = ["blend_at_position", "color_jitter_and_grayscale", "compiled_for"]
 
 logger = logging.getLogger(__name__)
 
 #: Set to ``0`` to run the CUDA colour steps eagerly (no ``torch.compile``).
 COMPILE_ENV = "SELFSUP_COMPILE_AUGMENT"
+
+
+def blend_at_position(
+    views: Tensor,
+    chosen: Tensor,
+    brightness: Tensor | None,
+    contrast: Tensor | None,
+    saturation: Tensor | None,
+) -> tuple[Tensor, Tensor] | None:
+    """Weight and target of one jitter position's blend ``lerp(x, target, weight)``.
+
+    Brightness, contrast and saturation are all blends ``clamp(f * x + (1 - f) * target)``
+    (target 0, the image's mean gray, the pixel's gray), so one blend over the whole batch
+    applies whichever of the three each sample has at this position; samples without one get
+    weight 0, an exact no-op. Shared by this module and the subset path of
+    :class:`~selfsup.transforms.batched.BatchViewTransform`.
+
+    Args:
+        views: ``(B, 3, H, W)`` float in [0, 1].
+        chosen: ``(B,)`` int64 op at this position (0 brightness, 1 contrast, 2 saturation,
+            3 hue, -1 none).
+        brightness: ``(B,)`` factors, or None where the op is switched off; likewise
+            ``contrast`` and ``saturation``.
+
+    Returns:
+        ``(weight (B, 1, 1, 1), target)`` (target broadcastable to ``views``), or None when all
+        three ops are switched off.
+    """
+    blends = [
+        (op_id, factors)
+        for op_id, factors in enumerate((brightness, contrast, saturation))
+        if factors is not None
+    ]
+    if not blends:
+        return None
+    shape = (-1, 1, 1, 1)
+    weight = torch.zeros_like(views[:, 0, 0, 0])
+    for op_id, factors in blends:
+        weight = torch.where(chosen == op_id, 1.0 - factors, weight)
+    if contrast is None and saturation is None:
+        return weight.view(shape), torch.zeros_like(views[:1, :1, :1, :1])
+    gray = BF._gray(views)
+    mean = gray.mean(dim=(-2, -1), keepdim=True)
+    target = gray.mul_((chosen == 2).view(shape)).add_(mean * (chosen == 1).view(shape))
+    return weight.view(shape), target
 
 
 def color_jitter_and_grayscale(
@@ -56,23 +101,12 @@ def color_jitter_and_grayscale(
     """
     shape = (-1, 1, 1, 1)
     if apply is not None and order is not None:
-        blends = [
-            (op_id, factors)
-            for op_id, factors in enumerate((brightness, contrast, saturation))
-            if factors is not None
-        ]
         for position in range(4):
             chosen = torch.where(apply, order[:, position], -1)
-            if blends:
-                weight = torch.zeros_like(views[:, 0, 0, 0])
-                for op_id, factors in blends:
-                    weight = torch.where(chosen == op_id, 1.0 - factors, weight)
-                target = torch.zeros_like(views[:1, :1, :1, :1])
-                if contrast is not None or saturation is not None:
-                    gray = BF._gray(views)
-                    mean = gray.mean(dim=(-2, -1), keepdim=True)
-                    target = gray * (chosen == 2).view(shape) + mean * (chosen == 1).view(shape)
-                views = torch.lerp(views, target, weight.view(shape)).clamp(0.0, 1.0)
+            blend = blend_at_position(views, chosen, brightness, contrast, saturation)
+            if blend is not None:
+                weight, target = blend
+                views = torch.lerp(views, target, weight).clamp(0.0, 1.0)
             if hue is not None:
                 selected = (chosen == 3).view(shape)
                 shifted = BF.rotate_hue(views, torch.where(selected, hue.view(shape), 0.0))

@@ -132,7 +132,8 @@ def resized_crop(
     is separable, every output pixel a weighted sum of a few input pixels (taps) along each
     axis: on CPU the taps are gathered; on other devices each sample's taps form ``(out_h, H)``
     and ``(out_w, W)`` matrices and the batch goes through two batched matrix products (no
-    device-to-host reads; float16 products for uint8 batches on CUDA, within 1e-3 of float32). Bicubic results are clamped to [0, 1].
+    device-to-host reads; float16 products for uint8 batches on CUDA, within 1e-3 of float32).
+    Bicubic results are clamped to [0, 1].
     Optional flips are folded into the weights (free): a flipped sample equals
     :func:`hflip` / :func:`vflip` of the unflipped result.
 

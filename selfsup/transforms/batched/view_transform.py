@@ -12,7 +12,11 @@ from torchvision.transforms import InterpolationMode
 
 from selfsup.transforms._threads import cpu_single_thread
 from selfsup.transforms.batched import functional as BF
-from selfsup.transforms.batched._dense_color import color_jitter_and_grayscale, compiled_for
+from selfsup.transforms.batched._dense_color import (
+    blend_at_position,
+    color_jitter_and_grayscale,
+    compiled_for,
+)
 from selfsup.transforms.batched._resampling import interpolation_name
 from selfsup.transforms.batched._sampling import random_resized_crop_boxes
 from selfsup.transforms.utils import IMAGENET_NORMALIZE
@@ -353,8 +357,9 @@ class BatchViewTransform:
                 views = BF.rot90(views, turns)
             else:
                 _apply_to(views, params["rotate"], BF.rotate, params["degrees"])
-        dense = compiled_for(color_jitter_and_grayscale, views.device)
-        if dense is not None and (self.cj_prob > 0 or self.random_gray_scale > 0):
+        colour = self.cj_prob > 0 or self.random_gray_scale > 0
+        dense = compiled_for(color_jitter_and_grayscale, views.device) if colour else None
+        if dense is not None:
             views = self._dense_color(dense, views, params)
         else:
             if self.cj_prob > 0:
@@ -403,29 +408,19 @@ class BatchViewTransform:
     def _color_jitter(self, views: Tensor, params: Mapping[str, Tensor]) -> None:
         """Applies brightness, contrast, saturation and hue in each sample's own order, in place.
 
-        Position by position: brightness, contrast and saturation are all blends
-        ``clamp(f * x + (1 - f) * target)`` (target 0, the image's mean gray, the pixel's gray),
-        so one in-place blend over the whole batch applies whichever of the three each sample has
-        at that position (weight 0, an exact no-op, for the others); the hue shift runs on the
-        samples that have it at that position.
+        Position by position: one in-place blend over the whole batch applies whichever of
+        brightness, contrast and saturation each sample has at that position
+        (:func:`~selfsup.transforms.batched._dense_color.blend_at_position`); the hue shift runs
+        on the samples that have it at that position.
         """
         apply, order = params["color_jitter"], params["jitter_order"]
-        blends = [(i, name) for i, name in enumerate(_JITTER_OPS[:3]) if name in params]
-        needs_gray = any(name in params for name in ("contrast", "saturation"))
+        factors = [params.get(name) for name in _JITTER_OPS[:3]]
         for position in range(4):
             chosen = torch.where(apply, order[:, position], -1)
-            if blends:
-                weight = torch.zeros(views.shape[0], dtype=views.dtype, device=views.device)
-                for op_id, name in blends:
-                    weight = torch.where(chosen == op_id, 1.0 - params[name], weight)
-                target = torch.zeros((), dtype=views.dtype, device=views.device)
-                if needs_gray:
-                    gray = BF._gray(views)
-                    mean = gray.mean(dim=(-2, -1), keepdim=True)
-                    saturation = (chosen == 2).view(-1, 1, 1, 1)
-                    contrast = (chosen == 1).view(-1, 1, 1, 1)
-                    target = gray.mul_(saturation).add_(mean * contrast)
-                views.lerp_(target, weight.view(-1, 1, 1, 1)).clamp_(0.0, 1.0)
+            blend = blend_at_position(views, chosen, *factors)
+            if blend is not None:
+                weight, target = blend
+                views.lerp_(target, weight).clamp_(0.0, 1.0)
             if "hue" in params:
                 _apply_to(views, chosen == 3, BF.adjust_hue, params["hue"])
 
