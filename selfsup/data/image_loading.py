@@ -25,6 +25,7 @@ changes PIL's process-wide switches (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays a
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from typing import Final
@@ -189,8 +190,18 @@ def load_image(
         ImageDecodeError: The file is missing, empty, truncated, not an image, or PIL
             cannot decode it. The message names the file and the cause.
     """
+    return _decode_with_pil(path, path, draft_size)
+
+
+def _decode_with_pil(
+    source: str | os.PathLike[str] | io.BytesIO,
+    path: str | os.PathLike[str],
+    draft_size: int | tuple[int, int] | None,
+) -> Image.Image:
+    """:func:`load_image` of ``source`` (the file, or its bytes already read); errors name
+    ``path``."""
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             if draft_size is not None and image.format == "JPEG":
                 image.draft("RGB", _draft_request(image, draft_size))
             image.load()
@@ -293,10 +304,12 @@ def load_image_tensor(
     """
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            header = handle.read(3)
+            # Only JPEGs are read here; PIL reads every other file itself (one read per file).
+            data = header + handle.read() if header == b"\xff\xd8\xff" else None
     except OSError as error:
         raise ImageDecodeError(path, str(error)) from error
-    frame = _jpeg_frame(data)
+    frame = None if data is None else _jpeg_frame(data)
     if frame is not None and frame[2] in (1, 3):
         width, height, _, has_exif = frame
         smaller = draft_size if isinstance(draft_size, int) else min(draft_size or (0, 0))
@@ -307,5 +320,6 @@ def load_image_tensor(
                 decoded = _decode_jpeg_tensor(data)
             if decoded is not None:
                 return decoded
-    image = load_image(path, draft_size=draft_size)
+    source = path if data is None else io.BytesIO(data)
+    image = _decode_with_pil(source, path, draft_size)
     return torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)
