@@ -8,6 +8,8 @@ two SimCLR views of the uint8 batch on the device, forward, backward and optimiz
 main process. Per-sample path: the workers decode and make both views with PIL; batched path
 (``augment=batched``): the workers only decode and resize to uint8 (``DecodeResize``). The
 data-wait share is the fraction of wall time the main process spent waiting for batches.
+``--memory-format contiguous channels_last`` compares NCHW with NHWC weights and views (what
+``selfsup train channels_last=...`` switches).
 
     .venv/bin/python benchmarks/train_speed.py              # 32 px and 224 px on the CPU
     .venv/bin/python benchmarks/train_speed.py --device cuda --sizes 224 --batch-size 256 \
@@ -43,8 +45,11 @@ def _write_images(folder: Path, count: int, side: int) -> None:
         image.save(folder / f"{index:05d}{suffix}", quality=90)
 
 
-def measure(size: int, augment: str, args: argparse.Namespace) -> dict[str, float]:
+def measure(
+    size: int, augment: str, memory_format: str, args: argparse.Namespace
+) -> dict[str, float]:
     """Times ``args.steps`` training steps at view size ``size`` after ``args.warmup`` steps."""
+    layout = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
     source_side = 256 if size > 64 else size
     with tempfile.TemporaryDirectory() as tmp:
         _write_images(Path(tmp), args.images, source_side)
@@ -72,7 +77,8 @@ def measure(size: int, augment: str, args: argparse.Namespace) -> dict[str, floa
         # (what `selfsup train` picks by default).
         backbone = args.backbone or ("resnet-18" if size <= 64 else "torchvision/resnet18")
         kwargs = {} if args.width is None else {"backbone_kwargs": {"width": args.width}}
-        method = create_method("simclr", backbone=backbone, **kwargs).to(args.device)
+        method = create_method("simclr", backbone=backbone, **kwargs)
+        method = method.to(args.device, memory_format=layout)
         optimizer = build_optimizer(method, OptimizerConfig(), args.batch_size)
         waits, computes = [], []
         batches = iter(loader)
@@ -87,6 +93,7 @@ def measure(size: int, augment: str, args: argparse.Namespace) -> dict[str, floa
             views = [v.to(args.device, non_blocking=True) for v in views]
             if batch_transform is not None:
                 views = batch_transform(views[0])
+            views = [v.contiguous(memory_format=layout) for v in views]
             loss = method.training_loss(views)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -119,6 +126,12 @@ def main() -> None:
     parser.add_argument("--backbone", default=None, help="default: what selfsup train picks")
     parser.add_argument("--width", type=float, default=None, help="width of selfsup's ResNets")
     parser.add_argument(
+        "--memory-format",
+        nargs="+",
+        choices=["contiguous", "channels_last"],
+        default=["contiguous", "channels_last"],
+    )
+    parser.add_argument(
         "--augment", nargs="+", choices=["per_sample", "batched"], default=["per_sample", "batched"]
     )
     args = parser.parse_args()
@@ -128,17 +141,21 @@ def main() -> None:
         f"torch {torch.__version__}, device {args.device}, batch {args.batch_size}, "
         f"workers {args.workers}, main-process threads {args.threads}, {args.steps} timed steps"
     )
-    print("| view size | augment | images/s | data-wait share | median wait s | median compute s |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print(
+        "| view size | augment | memory | images/s | data-wait share | median wait s "
+        "| median compute s |"
+    )
+    print("|---:|---|---|---:|---:|---:|---:|")
     for size in args.sizes:
         for augment in args.augment:
-            result = measure(size, augment, args)
-            print(
-                f"| {size} | {augment} | {result['images_per_s']:.1f} | "
-                f"{result['data_wait_share']:.0%} | {result['median_wait_s']:.3f} | "
-                f"{result['median_compute_s']:.3f} |",
-                flush=True,
-            )
+            for memory_format in args.memory_format:
+                result = measure(size, augment, memory_format, args)
+                print(
+                    f"| {size} | {augment} | {memory_format} | {result['images_per_s']:.1f} | "
+                    f"{result['data_wait_share']:.0%} | {result['median_wait_s']:.3f} | "
+                    f"{result['median_compute_s']:.3f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -44,12 +44,21 @@ _HEAD_ATTRIBUTES = ("fc", "classifier", "heads", "head")
 
 
 def _register_resnet(name: str) -> None:
-    def factory(*, width: float = 1.0, num_splits: int = 0, in_chans: int = 3) -> nn.Module:
+    def factory(
+        *, width: float = 1.0, num_splits: int = 0, in_chans: int = 3, pool_size: int = 1
+    ) -> nn.Module:
         return ResNetGenerator(
-            name, width=width, num_classes=0, num_splits=num_splits, in_chans=in_chans
+            name,
+            width=width,
+            num_classes=0,
+            num_splits=num_splits,
+            in_chans=in_chans,
+            pool_size=pool_size,
         )
 
-    factory.__doc__ = f"{name} for small images (3x3 stem); kwargs: width, num_splits, in_chans."
+    factory.__doc__ = (
+        f"{name} for small images (3x3 stem); kwargs: width, num_splits, in_chans, pool_size."
+    )
     BACKBONES.register(name)(factory)
 
 

@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from selfsup.data import ImageDataset, MultiViewCollate
 from selfsup.models import get_backbone
+from selfsup.pipeline._backbone_args import backbone_arguments
 from selfsup.pipeline._files import write_atomically
 from selfsup.transforms import EvalTransform
 from selfsup.utils.config import ConfigError, build_config, option
@@ -109,7 +110,9 @@ def load_backbone(checkpoint: str | Path) -> tuple[nn.Module, int, dict[str, Any
     if not config_path.is_file():
         raise ValueError(f"{str(config_path)!r} is missing: it names the backbone of the run")
     run_config = yaml.safe_load(config_path.read_text())
-    kwargs = {} if run_config.get("width") is None else {"width": run_config["width"]}
+    kwargs = backbone_arguments(
+        run_config["backbone"], run_config.get("width"), run_config.get("backbone_args")
+    )
     backbone, dim = get_backbone(run_config["backbone"], **kwargs)
     state = torch.load(weights, map_location="cpu", weights_only=True)
     if weights.suffix == ".ckpt":

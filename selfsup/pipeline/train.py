@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader, Subset
 from selfsup.data import ImageDataset, MultiViewCollate
 from selfsup.methods import get_method_class, list_methods
 from selfsup.methods.base import default_patch_size
+from selfsup.pipeline._backbone_args import backbone_arguments
 from selfsup.pipeline._files import write_atomically
 from selfsup.pipeline.presets import apply_preset, list_presets
 from selfsup.pipeline.preview import preview
@@ -55,6 +56,13 @@ class TrainConfig:
         "64 px views, torchvision/resnet18 above; vit-tiny for mae and msn)"
     )
     width: float | None = option("width multiplier of selfsup's ResNets")
+    backbone_args: dict[str, Any] = dataclasses.field(
+        default_factory=dict,
+        metadata={
+            "help": "arguments of the backbone, e.g. backbone_args.pool_size=2 (a 2x2 grid of "
+            "pooled features in selfsup's ResNets)"
+        },
+    )
     epochs: int = option("training epochs", 100)
     batch_size: int = option("images per batch and device", 256)
     input_size: int | None = option("crop size of the views (default: the method's transform)")
@@ -89,6 +97,9 @@ class TrainConfig:
     num_nodes: int = option("Lightning num_nodes", 1)
     strategy: str = option("Lightning strategy: auto, ddp, ...", "auto")
     precision: str = option("Lightning precision: 32-true, bf16-mixed, 16-mixed", "32-true")
+    channels_last: bool = option(
+        "channels-last (NHWC) weights and views (small ResNets train 1.2x faster on the CPU)", True
+    )
 
 
 @dataclasses.dataclass
@@ -334,12 +345,17 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         method_kwargs.setdefault("image_size", view_size)
     if config.backbone is None:
         config.backbone = _default_backbone(method_cls, view_size)
-    if config.width is not None:
-        method_kwargs.setdefault("backbone_kwargs", {"width": config.width})
+    backbone_kwargs = backbone_arguments(config.backbone, config.width, config.backbone_args)
+    if backbone_kwargs:
+        method_kwargs.setdefault("backbone_kwargs", backbone_kwargs)
     method_kwargs = check_kwargs(method_cls, method_kwargs, owner=f"method {config.method!r}")
     method = method_cls(backbone=config.backbone, **method_kwargs)
     module = SSLTrainingModule(
-        method, config.optimizer, config.batch_size, batch_transform=transform if batched else None
+        method,
+        config.optimizer,
+        config.batch_size,
+        batch_transform=transform if batched else None,
+        channels_last=config.channels_last,
     )
 
     eval_transform = EvalTransform(input_size=view_size)
@@ -415,7 +431,7 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
 
     backbone_path = out_dir / "backbone.pt"
     if trainer.is_global_zero:
-        state = {k: v.detach().cpu() for k, v in method.backbone.state_dict().items()}
+        state = {k: v.detach().cpu().contiguous() for k, v in method.backbone.state_dict().items()}
         write_atomically(backbone_path, lambda tmp: torch.save(state, tmp))
     rows = metrics_writer.rows
     knn = [row["knn_top1"] for row in rows if "knn_top1" in row]

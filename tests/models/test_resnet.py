@@ -81,6 +81,21 @@ def test_num_classes_zero_returns_features_and_in_chans():
     assert resnet(torch.randn(2, 1, 16, 16)).shape == (2, 128)
 
 
+def test_pool_size_concatenates_the_cells_of_a_grid_average():
+    torch.manual_seed(0)
+    resnet = ResNetGenerator("resnet-9", width=0.25, num_classes=0, pool_size=2).eval()
+    images = torch.randn(3, 3, 32, 32)
+    with torch.no_grad():
+        out = resnet(images)
+        last = resnet.forward_features(images)  # (3, 128, 4, 4)
+    assert resnet.num_features == 512 and out.shape == (3, 512)
+    # Reference: the mean of each 2x2 block of the 4x4 map, cells in row-major order per channel.
+    cells = last.reshape(3, 128, 2, 2, 2, 2).mean(dim=(3, 5))
+    torch.testing.assert_close(out, cells.reshape(3, 512))
+    classifier = ResNetGenerator("resnet-9", width=0.25, num_classes=10, pool_size=2)
+    assert classifier.linear.in_features == 512 and classifier(images).shape == (3, 10)
+
+
 def test_num_splits_uses_split_batch_norm_everywhere():
     resnet = ResNetGenerator("resnet-9", width=0.25, num_splits=2)
     norms = [m for m in resnet.modules() if isinstance(m, nn.BatchNorm2d)]
@@ -97,3 +112,5 @@ def test_invalid_arguments():
         ResNetGenerator("resnet-9", num_classes=-1)
     with pytest.raises(ValueError, match="num_splits must be >= 0, got -2"):
         ResNetGenerator("resnet-9", num_splits=-2)
+    with pytest.raises(ValueError, match="pool_size must be >= 1, got 0"):
+        ResNetGenerator("resnet-9", pool_size=0)

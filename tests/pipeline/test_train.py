@@ -9,6 +9,7 @@ import selfsup
 from selfsup.models import get_backbone
 from selfsup.training import SSLTrainingModule
 from selfsup.utils.config import ConfigError
+from selfsup.utils.io import load_embeddings
 
 TINY = dict(
     backbone="resnet-9",
@@ -90,6 +91,9 @@ def test_resume_after_crash_matches_uninterrupted_run(tmp_path, image_folder, mo
         ({"epochs": 0}, "epochs must be >= 1"),
         ({"transform": {"blur": 0}}, "unknown key 'blur'"),
         ({"optimizer": {"name": "adam"}}, "allowed: auto, sgd, adamw, lars"),
+        ({"backbone_args": {"pool": 2}}, "unknown key 'pool' for backbone 'resnet-9'.*pool_size"),
+        ({"backbone_args": {"pool_size": "two"}}, "pool_size"),
+        ({"backbone_args": {"width": 0.5}}, "width is given twice"),
     ],
 )
 def test_config_errors(tmp_path, image_folder, options, message):
@@ -187,3 +191,55 @@ def test_batched_path_feeds_the_module_uint8_batches(tmp_path, image_folder, mon
         data=str(image_folder), epochs=1, augment="batched", out=str(tmp_path / "run"), **TINY
     )
     assert seen and all(dtype == torch.uint8 and has for dtype, has in seen)
+
+
+@pytest.mark.parametrize("augment", ["batched", "per_sample"])
+def test_channels_last_trains_the_same_weights_on_nhwc_views(
+    tmp_path, image_folder, monkeypatch, augment
+):
+    from selfsup.methods import get_method_class
+
+    simclr = get_method_class("simclr")
+    formats = []
+    original = simclr.training_loss
+
+    def spy(self, views):
+        formats.append(all(v.is_contiguous(memory_format=torch.channels_last) for v in views))
+        return original(self, views)
+
+    monkeypatch.setattr(simclr, "training_loss", spy)
+    weights = {}
+    for channels_last in (True, False):
+        formats.clear()
+        out = tmp_path / f"run-{channels_last}"
+        selfsup.train(
+            data=str(image_folder),
+            epochs=1,
+            augment=augment,
+            channels_last=channels_last,
+            out=str(out),
+            **TINY,
+        )
+        assert formats and all(formats) == channels_last
+        weights[channels_last] = torch.load(out / "backbone.pt", weights_only=True)
+    for name, tensor in weights[True].items():
+        assert tensor.is_contiguous(), name
+        torch.testing.assert_close(tensor, weights[False][name], atol=1e-4, rtol=1e-4)
+
+
+def test_backbone_args_reach_the_backbone_and_the_embeddings(tmp_path, image_folder):
+    run = tmp_path / "run"
+    selfsup.train(
+        data=str(image_folder),
+        epochs=1,
+        backbone_args={"pool_size": 2},
+        out=str(run),
+        **TINY,
+    )
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["backbone_args"] == {"pool_size": 2}
+    out = tmp_path / "embeddings.csv"
+    selfsup.embed(checkpoint=str(run), data=str(image_folder), out=str(out), num_workers=0)
+    embeddings, _, _ = load_embeddings(str(out))
+    # resnet-9 at width 0.125 ends with 64 channels; a 2x2 grid of them makes 256 features.
+    assert embeddings.shape == (24, 256)

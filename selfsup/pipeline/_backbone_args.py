@@ -1,0 +1,44 @@
+"""The backbone arguments of a run, shared by ``selfsup train`` and the commands that reload it."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from selfsup.models.backbones import BACKBONES
+from selfsup.utils.config import ConfigError, check_kwargs
+
+__all__ = ["backbone_arguments"]
+
+
+def backbone_arguments(
+    backbone: str, width: float | None, backbone_args: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Keyword arguments of :func:`~selfsup.models.get_backbone` for a run's options.
+
+    Args:
+        backbone: The backbone name; for selfsup's ResNets the keys are checked against the
+            factory's arguments (ViT presets, torchvision and timm builders check their own).
+        width: The ``width`` option (selfsup's ResNets), or None.
+        backbone_args: The ``backbone_args`` option.
+
+    Raises:
+        ConfigError: a key the backbone does not take (the message lists the ones it does), a
+            value of the wrong type, or ``width`` given both ways.
+    """
+    kwargs = dict(backbone_args or {})
+    if width is not None:
+        if "width" in kwargs and kwargs["width"] != width:
+            raise ConfigError(
+                f"width is given twice: width={width} and backbone_args.width={kwargs['width']}"
+            )
+        kwargs["width"] = width
+    factory = BACKBONES.get(backbone) if backbone in BACKBONES else None
+    if factory is not None and not _takes_any_keyword(factory):
+        kwargs = check_kwargs(factory, kwargs, owner=f"backbone {backbone!r}")
+    return kwargs
+
+
+def _takes_any_keyword(fn) -> bool:
+    return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
