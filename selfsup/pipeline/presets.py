@@ -19,14 +19,17 @@ PRESETS: dict[str, dict[str, Any]] = {
     "small-grayscale": {
         "description": (
             "small grayscale images such as Fashion-MNIST or MNIST (28-32 px): a width-0.25 "
-            "ResNet-9 at 32 px, crops of 25-100%, flips, brightness and contrast jitter only"
+            "ResNet-9 at 16 px whose features are a 2x2 grid of pooled maps, crops of 25-100%, "
+            "flips, strong brightness and contrast jitter only; 15 epochs (30 minutes of 2 CPU "
+            "cores on 60,000 images)"
         ),
         "options": {
             "backbone": "resnet-9",
             "width": 0.25,
-            "input_size": 32,
+            "backbone_args": {"pool_size": 2},
+            "input_size": 16,
             "batch_size": 256,
-            "epochs": 20,
+            "epochs": 15,
             "transform": {
                 "min_scale": 0.25,
                 "global_crop_scale": (0.25, 1.0),
@@ -37,8 +40,8 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "rr_prob": 0.0,
                 "cj_prob": 0.8,
                 "cj_strength": 1.0,
-                "cj_bright": 0.4,
-                "cj_contrast": 0.4,
+                "cj_bright": 0.8,
+                "cj_contrast": 0.8,
                 "cj_sat": 0.0,
                 "cj_hue": 0.0,
                 "random_gray_scale": 0.0,
@@ -48,7 +51,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             },
         },
         # Method arguments for one method only, keyed by method name.
-        "method_args": {"simclr": {"temperature": 0.2}},
+        "method_args": {"simclr": {"temperature": 0.1}},
     },
 }
 

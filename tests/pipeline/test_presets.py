@@ -20,6 +20,10 @@ def test_preset_fills_in_only_what_the_user_did_not_give():
     assert merged["transform"]["hf_prob"] == 0.0
     assert merged["transform"]["min_scale"] == options["transform"]["min_scale"]
     assert "global_crop_scale" not in merged["transform"]
+    given = {"backbone_args": {"pool_size": 1, "in_chans": 1}}
+    merged = apply_preset("small-grayscale", given, SimCLRTransform)
+    assert merged["backbone_args"] == {"pool_size": 1, "in_chans": 1}
+    assert apply_preset("small-grayscale", {}, SimCLRTransform)["backbone_args"] == {"pool_size": 2}
 
 
 def test_preset_keeps_only_the_method_transforms_arguments_and_repeats_per_view_values():
@@ -65,6 +69,7 @@ def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folde
     assert saved["width"] == 0.125
     assert saved["epochs"] == 1
     assert saved["transform"]["cj_hue"] == 0.0
+    assert saved["backbone_args"] == {"pool_size": 2}
     assert result.summary["augment"] == "batched"
 
 
