@@ -13,27 +13,42 @@ __all__ = ["backbone_arguments"]
 
 
 def backbone_arguments(
-    backbone: str, width: float | None, backbone_args: Mapping[str, Any] | None
+    backbone: str,
+    width: float | None,
+    backbone_args: Mapping[str, Any] | None,
+    method_backbone_kwargs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of :func:`~selfsup.models.get_backbone` for a run's options.
+
+    The three places a run can name them are merged, so that training and every command that
+    rebuilds the run's backbone see the same arguments.
 
     Args:
         backbone: The backbone name; for selfsup's ResNets the keys are checked against the
             factory's arguments (ViT presets, torchvision and timm builders check their own).
         width: The ``width`` option (selfsup's ResNets), or None.
         backbone_args: The ``backbone_args`` option.
+        method_backbone_kwargs: ``method_args.backbone_kwargs``, or None.
 
     Raises:
         ConfigError: a key the backbone does not take (the message lists the ones it does), a
-            value of the wrong type, or ``width`` given both ways.
+            value of the wrong type, or one key given two different values.
     """
-    kwargs = dict(backbone_args or {})
-    if width is not None:
-        if "width" in kwargs and kwargs["width"] != width:
-            raise ConfigError(
-                f"width is given twice: width={width} and backbone_args.width={kwargs['width']}"
-            )
-        kwargs["width"] = width
+    kwargs: dict[str, Any] = {}
+    sources = (
+        ("method_args.backbone_kwargs", method_backbone_kwargs or {}),
+        ("backbone_args", backbone_args or {}),
+        ("", {} if width is None else {"width": width}),
+    )
+    named: dict[str, str] = {}
+    for prefix, values in sources:
+        for key, value in values.items():
+            name = f"{prefix}.{key}" if prefix else key
+            if key in kwargs and kwargs[key] != value:
+                raise ConfigError(
+                    f"{key} is given twice: {named[key]}={kwargs[key]} and {name}={value}"
+                )
+            kwargs[key], named[key] = value, name
     factory = BACKBONES.get(backbone) if backbone in BACKBONES else None
     if factory is not None and not _takes_any_keyword(factory):
         kwargs = check_kwargs(factory, kwargs, owner=f"backbone {backbone!r}")

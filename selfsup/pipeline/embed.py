@@ -111,7 +111,10 @@ def load_backbone(checkpoint: str | Path) -> tuple[nn.Module, int, dict[str, Any
         raise ValueError(f"{str(config_path)!r} is missing: it names the backbone of the run")
     run_config = yaml.safe_load(config_path.read_text())
     kwargs = backbone_arguments(
-        run_config["backbone"], run_config.get("width"), run_config.get("backbone_args")
+        run_config["backbone"],
+        run_config.get("width"),
+        run_config.get("backbone_args"),
+        (run_config.get("method_args") or {}).get("backbone_kwargs"),
     )
     backbone, dim = get_backbone(run_config["backbone"], **kwargs)
     state = torch.load(weights, map_location="cpu", weights_only=True)

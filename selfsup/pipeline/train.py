@@ -345,9 +345,11 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         method_kwargs.setdefault("image_size", view_size)
     if config.backbone is None:
         config.backbone = _default_backbone(method_cls, view_size)
-    backbone_kwargs = backbone_arguments(config.backbone, config.width, config.backbone_args)
+    backbone_kwargs = backbone_arguments(
+        config.backbone, config.width, config.backbone_args, method_kwargs.get("backbone_kwargs")
+    )
     if backbone_kwargs:
-        method_kwargs.setdefault("backbone_kwargs", backbone_kwargs)
+        method_kwargs["backbone_kwargs"] = backbone_kwargs
     method_kwargs = check_kwargs(method_cls, method_kwargs, owner=f"method {config.method!r}")
     method = method_cls(backbone=config.backbone, **method_kwargs)
     module = SSLTrainingModule(

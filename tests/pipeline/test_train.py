@@ -94,6 +94,14 @@ def test_resume_after_crash_matches_uninterrupted_run(tmp_path, image_folder, mo
         ({"backbone_args": {"pool": 2}}, "unknown key 'pool' for backbone 'resnet-9'.*pool_size"),
         ({"backbone_args": {"pool_size": "two"}}, "pool_size"),
         ({"backbone_args": {"width": 0.5}}, "width is given twice"),
+        (
+            {
+                "backbone_args": {"pool_size": 2},
+                "method_args": {"backbone_kwargs": {"pool_size": 1}},
+            },
+            "pool_size is given twice: method_args.backbone_kwargs.pool_size=1 and "
+            "backbone_args.pool_size=2",
+        ),
     ],
 )
 def test_config_errors(tmp_path, image_folder, options, message):
@@ -227,17 +235,23 @@ def test_channels_last_trains_the_same_weights_on_nhwc_views(
         torch.testing.assert_close(tensor, weights[False][name], atol=1e-4, rtol=1e-4)
 
 
-def test_backbone_args_reach_the_backbone_and_the_embeddings(tmp_path, image_folder):
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"backbone_args": {"pool_size": 2}},
+        # The method's own backbone_kwargs and backbone_args are merged, not one dropped.
+        {"backbone_args": {"pool_size": 2}, "method_args": {"backbone_kwargs": {"in_chans": 3}}},
+        {"method_args": {"backbone_kwargs": {"pool_size": 2}}},
+    ],
+)
+def test_backbone_args_reach_the_backbone_and_the_embeddings(tmp_path, image_folder, options):
     run = tmp_path / "run"
-    selfsup.train(
-        data=str(image_folder),
-        epochs=1,
-        backbone_args={"pool_size": 2},
-        out=str(run),
-        **TINY,
-    )
+    selfsup.train(data=str(image_folder), epochs=1, out=str(run), **TINY, **options)
     config = yaml.safe_load((run / "config.yaml").read_text())
-    assert config["backbone_args"] == {"pool_size": 2}
+    assert config["backbone_args"] == options.get("backbone_args", {})
+    # The trained projection head takes the 2x2 grid: 64 channels x 4 cells.
+    state = torch.load(run / "last.ckpt", weights_only=True)["state_dict"]
+    assert state["method.projection_head.layers.0.weight"].shape[1] == 256
     out = tmp_path / "embeddings.csv"
     selfsup.embed(checkpoint=str(run), data=str(image_folder), out=str(out), num_workers=0)
     embeddings, _, _ = load_embeddings(str(out))
