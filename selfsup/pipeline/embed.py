@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,6 +18,8 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Sampler
 
 from selfsup.data import ImageDataset, MultiViewCollate
+from selfsup.methods import get_method_class
+from selfsup.methods.base import default_patch_size
 from selfsup.models import get_backbone
 from selfsup.pipeline._backbone_args import backbone_arguments
 from selfsup.pipeline._files import write_atomically
@@ -116,6 +119,7 @@ def load_backbone(checkpoint: str | Path) -> tuple[nn.Module, int, dict[str, Any
         run_config.get("backbone_args"),
         (run_config.get("method_args") or {}).get("backbone_kwargs"),
     )
+    kwargs.update(_masked_vit_sizes(run_config))
     backbone, dim = get_backbone(run_config["backbone"], **kwargs)
     state = torch.load(weights, map_location="cpu", weights_only=True)
     if weights.suffix == ".ckpt":
@@ -129,6 +133,20 @@ def load_backbone(checkpoint: str | Path) -> tuple[nn.Module, int, dict[str, Any
         first = str(error).splitlines()[0]
         raise ValueError(f"weights in {str(weights)!r} do not fit the backbone: {first}") from None
     return backbone.eval(), dim, run_config
+
+
+def _masked_vit_sizes(run_config: dict[str, Any]) -> dict[str, int]:
+    """``image_size`` and ``patch_size`` of the ViT a MAE or MSN run trained: ``selfsup train``
+    builds it for the run's view size, with the method's default patch unless one was given."""
+    method = run_config.get("method")
+    if not method or not str(run_config.get("backbone", "")).startswith("vit-"):
+        return {}
+    method_args = run_config.get("method_args") or {}
+    if "image_size" not in inspect.signature(get_method_class(method)).parameters:
+        return {}
+    image_size = int(method_args.get("image_size") or _run_input_size(run_config))
+    patch_size = method_args.get("patch_size") or default_patch_size(image_size)
+    return {"image_size": image_size, "patch_size": int(patch_size)}
 
 
 def _run_input_size(run_config: dict[str, Any]) -> int:

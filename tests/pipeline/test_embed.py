@@ -135,6 +135,26 @@ def test_embed_matches_a_hand_computed_reference(tmp_path, folder, run):
     np.testing.assert_array_equal(np.load(tmp_path / "e.npy"), result.embeddings)
 
 
+@pytest.mark.parametrize("method_name", ["mae", "msn"])
+def test_a_masked_vit_run_reloads_at_its_view_size(tmp_path, folder, method_name):
+    # selfsup train builds MAE's and MSN's ViT for the view size (here 16 px: patches of 2);
+    # embed must rebuild the same one, not the preset's 224 px ViT/16
+    from selfsup.methods import get_method_class
+
+    torch.manual_seed(0)
+    data, pixels = folder
+    method = get_method_class(method_name)(backbone="vit-tiny", image_size=SIZE)
+    run_dir = tmp_path / "vit_run"
+    run_dir.mkdir()
+    config = {"method": method_name, "backbone": "vit-tiny", "input_size": SIZE}
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    torch.save(method.backbone.state_dict(), run_dir / "backbone.pt")
+    result = embed(checkpoint=str(run_dir), data=str(data), out=str(tmp_path / "e.csv"))
+    names = sorted(pixels)
+    expected = _reference(method.backbone.eval(), pixels, names)
+    np.testing.assert_allclose(result.embeddings, expected, atol=1e-4)
+
+
 def test_lightning_predict_in_one_process_equals_the_fast_path(tmp_path, folder, run):
     data, _ = folder
     common = {"checkpoint": str(run[0]), "data": str(data), "batch_size": 4}
