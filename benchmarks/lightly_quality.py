@@ -144,7 +144,11 @@ def main() -> None:
             scheduler.step()
             total += loss.item()
         seconds = time.perf_counter() - epoch_start
-        print(f"epoch {epoch}: loss {total / len(loader):.4f}, {seconds:.1f} s", flush=True)
+        print(
+            f"epoch {epoch}: loss {total / len(loader):.4f}, {seconds:.1f} s, "
+            f"{_cpu_seconds():.1f} CPU-s so far (workers counted when they end)",
+            flush=True,
+        )
     del loader  # joins the workers, so their CPU time is counted
 
     plain = T.Compose(

@@ -76,7 +76,9 @@ def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folde
 def test_preset_method_arguments_apply_to_their_method_only():
     simclr = apply_preset("small-grayscale", {}, SimCLRTransform, method="simclr")
     assert simclr["method_args"] == PRESETS["small-grayscale"]["method_args"]["simclr"]
-    assert apply_preset("small-grayscale", {}, SimCLRTransform, method="moco")["method_args"] == {}
+    assert apply_preset("small-grayscale", {}, SimCLRTransform, method="byol")["method_args"] == {}
+    vicreg = apply_preset("small-grayscale", {}, SimCLRTransform, method="vicreg")
+    assert vicreg["method_args"] == {"hidden_dim": 1024}
     given = {"method_args": {"temperature": 0.5}}
     merged = apply_preset("small-grayscale", given, SimCLRTransform, method="simclr")
     assert merged["method_args"]["temperature"] == 0.5
