@@ -88,6 +88,7 @@ def main() -> None:
         from lightly.loss import NTXentLoss
         from lightly.models.modules import SimCLRProjectionHead
         from lightly.transforms import SimCLRTransform
+        from lightly.transforms.utils import IMAGENET_NORMALIZE
         from lightly.utils.benchmarking import knn_predict
     except ImportError:
         print("lightly is not installed (pip install lightly==1.6.0); nothing to compare")
@@ -157,7 +158,7 @@ def main() -> None:
             T.Resize(args.input_size),
             T.CenterCrop(args.input_size),
             T.ToTensor(),
-            T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+            T.Normalize(mean=IMAGENET_NORMALIZE["mean"], std=IMAGENET_NORMALIZE["std"]),
         ]
     )
     backbone.eval()

@@ -11,6 +11,7 @@ import yaml
 from PIL import Image
 from torch.utils.data import DataLoader, TensorDataset
 
+from selfsup.methods import get_method_class
 from selfsup.models import get_backbone
 from selfsup.pipeline.embed import _ContiguousShard, _gather_to_rank_zero, embed
 from selfsup.utils.config import ConfigError
@@ -139,8 +140,6 @@ def test_embed_matches_a_hand_computed_reference(tmp_path, folder, run):
 def test_a_masked_vit_run_reloads_at_its_view_size(tmp_path, folder, method_name):
     # selfsup train builds MAE's and MSN's ViT for the view size (here 16 px: patches of 2);
     # embed must rebuild the same one, not the preset's 224 px ViT/16
-    from selfsup.methods import get_method_class
-
     torch.manual_seed(0)
     data, pixels = folder
     method = get_method_class(method_name)(backbone="vit-tiny", image_size=SIZE)

@@ -77,6 +77,8 @@ def test_preset_method_arguments_apply_to_their_method_only():
     simclr = apply_preset("small-grayscale", {}, SimCLRTransform, method="simclr")
     assert simclr["method_args"] == PRESETS["small-grayscale"]["method_args"]["simclr"]
     assert apply_preset("small-grayscale", {}, SimCLRTransform, method="byol")["method_args"] == {}
+    moco = apply_preset("small-grayscale", {}, SimCLRTransform, method="moco")
+    assert moco["method_args"] == {"temperature": 0.1}
     vicreg = apply_preset("small-grayscale", {}, SimCLRTransform, method="vicreg")
     assert vicreg["method_args"] == {"hidden_dim": 1024}
     given = {"method_args": {"temperature": 0.5}}
