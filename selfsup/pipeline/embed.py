@@ -103,7 +103,8 @@ def load_backbone(checkpoint: str | Path) -> tuple[nn.Module, int, dict[str, Any
         ``(backbone, feature_dim, run_config)``; the backbone maps `(B, 3, H, W)` to `(B, F)`.
 
     Raises:
-        ValueError: the file or the run's ``config.yaml`` is missing, or the weights do not fit
+        ValueError: the file or the run's ``config.yaml`` is missing, the config names no
+            known backbone or method (the message names the file), or the weights do not fit
             the backbone.
     """
     run_dir, weights = _run_dir_and_weights(Path(checkpoint))
@@ -112,15 +113,18 @@ def load_backbone(checkpoint: str | Path) -> tuple[nn.Module, int, dict[str, Any
         raise ValueError(f"checkpoint {str(weights)!r} does not exist")
     if not config_path.is_file():
         raise ValueError(f"{str(config_path)!r} is missing: it names the backbone of the run")
-    run_config = yaml.safe_load(config_path.read_text())
-    kwargs = backbone_arguments(
-        run_config["backbone"],
-        run_config.get("width"),
-        run_config.get("backbone_args"),
-        (run_config.get("method_args") or {}).get("backbone_kwargs"),
-    )
-    kwargs.update(_masked_vit_sizes(run_config))
-    backbone, dim = get_backbone(run_config["backbone"], **kwargs)
+    run_config = _read_run_config(config_path)
+    try:
+        kwargs = backbone_arguments(
+            run_config["backbone"],
+            run_config.get("width"),
+            run_config.get("backbone_args"),
+            (run_config.get("method_args") or {}).get("backbone_kwargs"),
+        )
+        kwargs.update(_masked_vit_sizes(run_config))
+        backbone, dim = get_backbone(run_config["backbone"], **kwargs)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{str(config_path)!r} does not describe a backbone: {error}") from None
     state = torch.load(weights, map_location="cpu", weights_only=True)
     if weights.suffix == ".ckpt":
         prefix = "method.backbone."
@@ -133,6 +137,18 @@ def load_backbone(checkpoint: str | Path) -> tuple[nn.Module, int, dict[str, Any
         first = str(error).splitlines()[0]
         raise ValueError(f"weights in {str(weights)!r} do not fit the backbone: {first}") from None
     return backbone.eval(), dim, run_config
+
+
+def _read_run_config(path: Path) -> dict[str, Any]:
+    """The mapping in a run's ``config.yaml``; a clear error when it is no YAML mapping or
+    names no backbone (a hand-edited or truncated file)."""
+    try:
+        run_config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ValueError(f"{str(path)!r} is not valid YAML: {error}") from None
+    if not isinstance(run_config, dict) or not run_config.get("backbone"):
+        raise ValueError(f"{str(path)!r} names no backbone (a mapping with a 'backbone' key)")
+    return run_config
 
 
 def _masked_vit_sizes(run_config: dict[str, Any]) -> dict[str, int]:

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from selfsup.methods import get_method_class
 from selfsup.models import get_backbone
-from selfsup.pipeline.embed import _ContiguousShard, _gather_to_rank_zero, embed
+from selfsup.pipeline.embed import _ContiguousShard, _gather_to_rank_zero, embed, load_backbone
 from selfsup.utils.config import ConfigError
 from selfsup.utils.features import FeatureRows, extract_features
 from selfsup.utils.io import load_embeddings
@@ -220,3 +220,24 @@ def test_two_gloo_processes_write_what_one_process_writes(tmp_path, folder, run)
     assert sorted(p.name for p in out.parent.iterdir()) == ["e.csv", "e.npy"]
     assert out.read_text() == (tmp_path / "one" / "e.csv").read_text()
     np.testing.assert_allclose(np.load(out.with_suffix(".npy")), single.embeddings, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("backbone: [resnet-9\n", "is not valid YAML"),
+        ("- resnet-9\n", "names no backbone"),
+        ("width: 0.125\n", "names no backbone"),
+        ("backbone: resnet-7\n", "does not describe a backbone: unknown backbone 'resnet-7'"),
+        (
+            "backbone: vit-tiny\nmethod: maee\n",
+            "does not describe a backbone: unknown method 'maee'",
+        ),
+    ],
+)
+def test_a_broken_run_config_is_named_in_the_error(run, text, message):
+    run_dir, _ = run
+    (run_dir / "config.yaml").write_text(text)
+    with pytest.raises(ValueError, match=f"config.yaml'? {message}") as raised:
+        load_backbone(run_dir)
+    assert str(run_dir / "config.yaml") in str(raised.value)
