@@ -1,9 +1,10 @@
 """Named training recipes: ``selfsup train preset=small-grayscale`` sets tuned defaults.
 
 A preset fills in options the user did not give; any option given explicitly wins, and so does
-any ``transform.<key>``. Transform keys of a preset that the method's transform does not take
-(each method has its own crop arguments) are left out; a single probability is repeated for
-transforms that take one per view.
+any ``transform.<key>``. A preset's ``methods`` entry holds options for one method only (its
+epochs, method arguments or transform keys), laid over the preset's other options. Transform keys
+of a preset that the method's transform does not take (each method has its own crop arguments)
+are left out; a single probability is repeated for transforms that take one per view.
 """
 
 from __future__ import annotations
@@ -50,13 +51,13 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "solarize_prob": 0.0,
             },
         },
-        # Method arguments for one method only, keyed by method name: the contrastive
-        # temperature that suits SimCLR here suits MoCo too; VICReg's projector at 1024 wide
-        # (not 4x the 512 features) costs 1.2x SimCLR's CPU per epoch instead of 2.6x.
-        "method_args": {
-            "simclr": {"temperature": 0.1},
-            "moco": {"temperature": 0.1},
-            "vicreg": {"hidden_dim": 1024},
+        # Options for one method only, keyed by method name, over the options above: the
+        # contrastive temperature that suits SimCLR here suits MoCo too; VICReg's projector at
+        # 1024 wide (not 4x the 512 features) costs 1.2x SimCLR's CPU per epoch instead of 2.6x.
+        "methods": {
+            "simclr": {"method_args": {"temperature": 0.1}},
+            "moco": {"method_args": {"temperature": 0.1}},
+            "vicreg": {"method_args": {"hidden_dim": 1024}},
         },
     },
 }
@@ -85,25 +86,34 @@ def apply_preset(
         options: The user's options (nested dicts for ``transform`` and ``optimizer``).
         transform_cls: The method's transform class; preset transform keys it does not take
             are dropped.
-        method: The method's name; the preset's ``method_args`` for it are filled in too.
+        method: The method's name; the preset's options for it (its ``methods`` entry) are
+            filled in too.
 
     Raises:
         ValueError: an unknown preset name.
     """
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; allowed: {', '.join(list_presets())}")
-    preset = copy.deepcopy(PRESETS[name]["options"])
+    preset = _merge(
+        {"method_args": {}, **copy.deepcopy(PRESETS[name]["options"])},
+        copy.deepcopy(PRESETS[name].get("methods", {}).get(method, {})),
+    )
     accepted = inspect.signature(transform_cls).parameters
-    transform = {
+    preset["transform"] = {
         key: _broadcast(value, accepted[key].default)
-        for key, value in preset.pop("transform", {}).items()
+        for key, value in preset.get("transform", {}).items()
         if key in accepted
     }
-    merged = {**preset, **{k: v for k, v in options.items() if v is not None}}
-    merged["transform"] = {**transform, **(options.get("transform") or {})}
-    method_args = PRESETS[name].get("method_args", {}).get(method, {})
-    merged["method_args"] = {**method_args, **(options.get("method_args") or {})}
-    for key, value in preset.items():
-        if isinstance(value, dict):
-            merged[key] = {**value, **(options.get(key) or {})}
+    return _merge(preset, {k: v for k, v in options.items() if v is not None})
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override``'s values; nested dicts (``transform``, ``method_args``, ...)
+    are merged key by key, one level deep."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = {**base[key], **value}
+        else:
+            merged[key] = value
     return merged

@@ -75,7 +75,7 @@ def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folde
 
 def test_preset_method_arguments_apply_to_their_method_only():
     simclr = apply_preset("small-grayscale", {}, SimCLRTransform, method="simclr")
-    assert simclr["method_args"] == PRESETS["small-grayscale"]["method_args"]["simclr"]
+    assert simclr["method_args"] == PRESETS["small-grayscale"]["methods"]["simclr"]["method_args"]
     assert apply_preset("small-grayscale", {}, SimCLRTransform, method="byol")["method_args"] == {}
     moco = apply_preset("small-grayscale", {}, SimCLRTransform, method="moco")
     assert moco["method_args"] == {"temperature": 0.1}
@@ -84,3 +84,23 @@ def test_preset_method_arguments_apply_to_their_method_only():
     given = {"method_args": {"temperature": 0.5}}
     merged = apply_preset("small-grayscale", given, SimCLRTransform, method="simclr")
     assert merged["method_args"]["temperature"] == 0.5
+
+
+def test_a_presets_method_entry_sets_that_methods_epochs_and_transform(monkeypatch):
+    recipe = {
+        "options": {"epochs": 15, "transform": {"hf_prob": 0.25}, "method_args": {"a": 1}},
+        "methods": {"dino": {"epochs": 9, "transform": {"n_local_views": 2}, "method_args": {}}},
+    }
+    monkeypatch.setitem(PRESETS, "recipe", recipe)
+    dino = apply_preset("recipe", {}, DINOTransform, method="dino")
+    assert dino["epochs"] == 9
+    assert dino["transform"] == {"hf_prob": 0.25, "n_local_views": 2}
+    assert dino["method_args"] == {"a": 1}
+    simclr = apply_preset("recipe", {}, SimCLRTransform, method="simclr")
+    assert simclr["epochs"] == 15
+    assert simclr["transform"] == {"hf_prob": 0.25}
+    given = {"epochs": 4, "transform": {"n_local_views": 0}}
+    dino = apply_preset("recipe", given, DINOTransform, method="dino")
+    assert dino["epochs"] == 4
+    assert dino["transform"] == {"hf_prob": 0.25, "n_local_views": 0}
+    assert recipe["methods"]["dino"]["transform"] == {"n_local_views": 2}
