@@ -84,6 +84,10 @@ def test_preset_method_arguments_apply_to_their_method_only():
     given = {"method_args": {"temperature": 0.5}}
     merged = apply_preset("small-grayscale", given, SimCLRTransform, method="simclr")
     assert merged["method_args"]["temperature"] == 0.5
+    dino = apply_preset("small-grayscale", {}, DINOTransform, method="dino")
+    assert dino["epochs"] == PRESETS["small-grayscale"]["methods"]["dino"]["epochs"] < 15
+    assert dino["transform"]["n_local_views"] == 2
+    assert len(DINOTransform(**dino["transform"]).transforms) == 4
 
 
 def test_a_presets_method_entry_sets_that_methods_epochs_and_transform(monkeypatch):
