@@ -81,6 +81,9 @@ def test_preset_method_arguments_apply_to_their_method_only():
     assert moco["method_args"] == {"temperature": 0.1}
     vicreg = apply_preset("small-grayscale", {}, SimCLRTransform, method="vicreg")
     assert vicreg["method_args"] == {"hidden_dim": 1024}
+    assert vicreg["optimizer"]["name"] == "sgd"
+    merged = apply_preset("small-grayscale", {"optimizer": {"lr": 0.1}}, SimCLRTransform, "vicreg")
+    assert merged["optimizer"] == {"name": "sgd", "lr": 0.1, "weight_decay": 5e-4}
     given = {"method_args": {"temperature": 0.5}}
     merged = apply_preset("small-grayscale", given, SimCLRTransform, method="simclr")
     assert merged["method_args"]["temperature"] == 0.5
