@@ -53,10 +53,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         # Options for one method only, keyed by method name, over the options above. Epochs:
         # what 30 minutes of 2 CPU cores (3,600 CPU-seconds) buy each method on 60,000 images,
-        # measured one torch thread per run. The contrastive temperature that suits SimCLR
-        # suits MoCo too; VICReg's projector at 1024 wide (not 4x the 512 features) costs 1.2x
-        # SimCLR's CPU per epoch instead of 2.6x, and learns faster here with SGD than with its
-        # default LARS. DINO: two local crops and a 1024-wide head
+        # measured one torch thread per run (SimCLR: two). The contrastive temperature that
+        # suits SimCLR suits MoCo too. VICReg's projector at 1024 wide (not 4x the 512
+        # features) costs 1.2x SimCLR's CPU per epoch instead of 2.6x, and VICReg learns faster
+        # here with SGD than with its default LARS. DINO: two local crops and a 1024-wide head
         # keep an epoch near twice SimCLR's; a faster-moving teacher suits the short schedule.
         "methods": {
             "simclr": {"method_args": {"temperature": 0.1}},
