@@ -12,7 +12,7 @@ import yaml
 
 from selfsup import pipeline
 from selfsup.transforms import get_transform_class
-from selfsup.utils.config import ConfigError, describe_kwargs
+from selfsup.utils.config import ConfigError, describe_kwargs, merge_options
 
 __all__ = ["COMMANDS", "Command"]
 
@@ -44,7 +44,7 @@ class Command:
             raise ConfigError(f"config file {str(path)!r} is not valid YAML: {error}") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {str(path)!r} must hold a mapping of key: value")
-        return _merge(loaded, options)
+        return merge_options(loaded, options)
 
     def run(self, options: dict) -> None:
         result = self.call(**options)
@@ -56,16 +56,6 @@ class Command:
             print(json.dumps(summary, indent=2))
         elif result is not None:
             print(getattr(result, "csv", result))
-
-
-def _merge(base: dict, override: dict) -> dict:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _transform_help(options: dict) -> list[tuple[str, str, str]]:

@@ -13,6 +13,8 @@ import copy
 import inspect
 from typing import Any
 
+from selfsup.utils.config import merge_options
+
 __all__ = ["PRESETS", "apply_preset", "list_presets"]
 
 # Recipes measured in benchmarks/quality.py (figures in benchmarks/RESULTS.md).
@@ -110,7 +112,7 @@ def apply_preset(
     """
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; allowed: {', '.join(list_presets())}")
-    preset = _merge(
+    preset = merge_options(
         {"method_args": {}, **copy.deepcopy(PRESETS[name]["options"])},
         copy.deepcopy(PRESETS[name].get("methods", {}).get(method, {})),
     )
@@ -120,16 +122,4 @@ def apply_preset(
         for key, value in preset.get("transform", {}).items()
         if key in accepted
     }
-    return _merge(preset, {k: v for k, v in options.items() if v is not None})
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``override``'s values; nested dicts (``transform``, ``method_args``, ...)
-    are merged key by key, one level deep."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merged[key] = {**base[key], **value}
-        else:
-            merged[key] = value
-    return merged
+    return merge_options(preset, {k: v for k, v in options.items() if v is not None})

@@ -28,6 +28,7 @@ __all__ = [
     "choices",
     "describe_config",
     "describe_kwargs",
+    "merge_options",
     "option",
     "parse_overrides",
     "split_known",
@@ -55,6 +56,18 @@ def choices(values: Iterable[str] | Callable[[], Iterable[str]], default: str, h
         ...     method: str = choices(["simclr", "moco"], "simclr", "SSL method")
     """
     return dataclasses.field(default=default, metadata={"help": help, "choices": values})
+
+
+def merge_options(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override``'s values; nested dicts (``transform``, ``method_args``, ...)
+    are merged key by key at every depth, so an override replaces only the keys it names."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_options(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def parse_overrides(args: Sequence[str]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from selfsup.utils.config import (
     check_kwargs,
     choices,
     describe_config,
+    merge_options,
     parse_overrides,
     to_yaml,
 )
@@ -121,3 +122,16 @@ def test_to_yaml_round_trips():
     import yaml
 
     assert yaml.safe_load(to_yaml(_Config(epochs=4)))["epochs"] == 4
+
+
+def test_merge_options_replaces_only_the_keys_the_override_names_at_every_depth():
+    base = {"epochs": 15, "method_args": {"a": 1, "kwargs": {"x": 1, "y": 2}}, "tags": [1]}
+    override = {"method_args": {"kwargs": {"y": 3}}, "tags": [2], "lr": 0.1}
+    assert merge_options(base, override) == {
+        "epochs": 15,
+        "method_args": {"a": 1, "kwargs": {"x": 1, "y": 3}},
+        "tags": [2],
+        "lr": 0.1,
+    }
+    assert base["method_args"]["kwargs"] == {"x": 1, "y": 2}
+    assert merge_options({"transform": None}, {"transform": {"a": 1}}) == {"transform": {"a": 1}}
