@@ -120,7 +120,9 @@ def main() -> None:
     )
     parser.add_argument("--preset", default="small-grayscale")
     parser.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
-    parser.add_argument("--set", nargs="*", default=[], help="key=value for every run")
+    parser.add_argument(
+        "--set", nargs="*", action="extend", default=[], help="key=value for every run (repeatable)"
+    )
     parser.add_argument("--knn-k", type=int, default=20)
     parser.add_argument("--knn-every", type=int, default=5)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")

@@ -13,7 +13,6 @@ import lightning as L
 import numpy as np
 import torch
 import torch.distributed as torch_dist
-import yaml
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Sampler
 
@@ -22,7 +21,7 @@ from selfsup.methods import get_method_class
 from selfsup.methods.base import default_patch_size
 from selfsup.models import get_backbone
 from selfsup.pipeline._backbone_args import backbone_arguments
-from selfsup.pipeline._files import write_atomically
+from selfsup.pipeline._files import read_run_config, write_atomically
 from selfsup.transforms import EvalTransform
 from selfsup.utils.config import ConfigError, build_config, option
 from selfsup.utils.features import FeatureRows, extract_features
@@ -140,13 +139,9 @@ def load_backbone(checkpoint: str | Path) -> tuple[nn.Module, int, dict[str, Any
 
 
 def _read_run_config(path: Path) -> dict[str, Any]:
-    """The mapping in a run's ``config.yaml``; a clear error when it is no YAML mapping or
-    names no backbone (a hand-edited or truncated file)."""
-    try:
-        run_config = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ValueError(f"{str(path)!r} is not valid YAML: {error}") from None
-    if not isinstance(run_config, dict) or not run_config.get("backbone"):
+    """The mapping in a run's ``config.yaml``; a clear error when it names no backbone."""
+    run_config = read_run_config(path)
+    if not run_config.get("backbone"):
         raise ValueError(f"{str(path)!r} names no backbone (a mapping with a 'backbone' key)")
     return run_config
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import lightning as L
 import torch
-import yaml
 from lightning.pytorch.utilities import rank_zero_only
 from torch.utils.data import DataLoader, Subset
 
@@ -22,7 +21,7 @@ from selfsup.data import ImageDataset, MultiViewCollate
 from selfsup.methods import get_method_class, list_methods
 from selfsup.methods.base import default_patch_size
 from selfsup.pipeline._backbone_args import backbone_arguments
-from selfsup.pipeline._files import write_atomically
+from selfsup.pipeline._files import read_run_config, write_atomically
 from selfsup.pipeline.presets import apply_preset, list_presets
 from selfsup.pipeline.preview import preview
 from selfsup.training import (
@@ -275,7 +274,7 @@ def _check_resume(config: TrainConfig, out_dir: Path) -> None:
     """Resuming continues the same schedule: the run's epochs cannot change."""
     previous = out_dir / "config.yaml"
     if previous.is_file():
-        epochs = yaml.safe_load(previous.read_text()).get("epochs")
+        epochs = read_run_config(previous).get("epochs")
         if epochs != config.epochs:
             raise ValueError(
                 f"resume=true with epochs={config.epochs}, but the run in {str(out_dir)!r} was "

@@ -226,7 +226,7 @@ def test_two_gloo_processes_write_what_one_process_writes(tmp_path, folder, run)
     ("text", "message"),
     [
         ("backbone: [resnet-9\n", "is not valid YAML"),
-        ("- resnet-9\n", "names no backbone"),
+        ("- resnet-9\n", "holds no mapping of options"),
         ("width: 0.125\n", "names no backbone"),
         ("backbone: resnet-7\n", "does not describe a backbone: unknown backbone 'resnet-7'"),
         (

@@ -138,12 +138,15 @@ def test_knn_monitor_matches_classes_by_name(tmp_path, image_folder, val_folder)
         )
 
 
-def test_resume_with_other_epochs_is_an_error(tmp_path, image_folder):
-    selfsup.train(data=str(image_folder), epochs=1, out=str(tmp_path / "run"), **TINY)
+def test_resume_with_other_epochs_or_a_broken_config_is_an_error(tmp_path, image_folder):
+    run = tmp_path / "run"
+    selfsup.train(data=str(image_folder), epochs=1, out=str(run), **TINY)
     with pytest.raises(ValueError, match="resume with epochs=1"):
-        selfsup.train(
-            data=str(image_folder), epochs=3, resume=True, out=str(tmp_path / "run"), **TINY
-        )
+        selfsup.train(data=str(image_folder), epochs=3, resume=True, out=str(run), **TINY)
+    (run / "config.yaml").write_text("epochs: [1\n")
+    with pytest.raises(ValueError, match="config.yaml' is not valid YAML") as raised:
+        selfsup.train(data=str(image_folder), epochs=1, resume=True, out=str(run), **TINY)
+    assert str(run / "config.yaml") in str(raised.value)
 
 
 def test_vit_method_crops_are_whole_patches(tmp_path, image_folder):
