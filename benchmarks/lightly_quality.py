@@ -1,16 +1,20 @@
-"""The ``small-grayscale`` SimCLR recipe run with lightly's own components, for comparison.
+"""The ``small-grayscale`` SimCLR or Barlow Twins recipe run with lightly's own components.
 
-Trains lightly 1.6's SimCLR building blocks (``LightlyDataset``, ``SimCLRTransform``, its ResNet-9,
-``SimCLRProjectionHead``, ``NTXentLoss``) in a plain PyTorch loop with the options of selfsup's
+Trains lightly 1.6's building blocks (``LightlyDataset``, ``SimCLRTransform``, its ResNet-9, and
+``SimCLRProjectionHead`` with ``NTXentLoss`` or ``BarlowTwinsProjectionHead`` with
+``BarlowTwinsLoss``) in a plain PyTorch loop with the options of selfsup's
 ``preset=small-grayscale`` (16 px views, crops of 25-100%, flips, brightness and contrast jitter
-0.8, temperature 0.1, batch 256, SGD lr 0.06 with cosine decay, features the last map pooled to a
-2x2 grid), then scores weighted kNN (lightly's ``knn_predict``, k=20, t=0.1) of the 10,000
-Fashion-MNIST test images against the 60,000 training images, as ``benchmarks/quality.py`` does.
-Prints one JSON line with the accuracy, wall seconds and CPU-seconds (this process and its
-DataLoader workers). lightly is never a dependency of selfsup; this script exits cleanly without it.
+0.8, batch 256, features the last map pooled to a 2x2 grid; SimCLR: temperature 0.1, SGD lr 0.06
+with cosine decay; Barlow Twins: a 1024-wide projector, AdamW lr 0.001, wd 1e-5, one warm-up
+epoch, then cosine), then scores weighted kNN (lightly's ``knn_predict``, k=20, t=0.1) of the
+10,000 Fashion-MNIST test images against the 60,000 training images, as
+``benchmarks/quality.py`` does. Prints one JSON line with the accuracy, wall seconds and
+CPU-seconds (this process and its DataLoader workers). lightly is never a dependency of selfsup;
+this script exits cleanly without it.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lightly_quality.py --epochs 8 --workers 1
     # 8 epochs fill the 30-CPU-minute budget on 2 cores; --epochs 15 is the preset's schedule
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lightly_quality.py --method barlowtwins --epochs 12
     .venv/bin/python benchmarks/lightly_quality.py --limit 2000 --epochs 1           # smoke
 """
 
@@ -71,12 +75,15 @@ def _features(backbone: nn.Module, loader) -> tuple[torch.Tensor, torch.Tensor]:
 def main() -> None:
     """Trains, scores and prints one JSON result line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--method", choices=["simclr", "barlowtwins"], default="simclr")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--input-size", type=int, default=16)
     parser.add_argument("--pool-size", type=int, default=2)
     parser.add_argument("--temperature", type=float, default=0.1)
-    parser.add_argument("--lr", type=float, default=0.06, help="per 256 images")
+    parser.add_argument(
+        "--lr", type=float, default=None, help="per 256 images (SimCLR 0.06, Barlow Twins 0.001)"
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--knn-k", type=int, default=20)
     parser.add_argument("--limit", type=int, default=None, help="train on every n-th image (smoke)")
@@ -85,8 +92,8 @@ def main() -> None:
     args = parser.parse_args()
     try:
         from lightly.data import LightlyDataset
-        from lightly.loss import NTXentLoss
-        from lightly.models.modules import SimCLRProjectionHead
+        from lightly.loss import BarlowTwinsLoss, NTXentLoss
+        from lightly.models.modules import BarlowTwinsProjectionHead, SimCLRProjectionHead
         from lightly.transforms import SimCLRTransform
         from lightly.transforms.utils import IMAGENET_NORMALIZE
         from lightly.utils.benchmarking import knn_predict
@@ -127,12 +134,27 @@ def main() -> None:
     )
     backbone = _backbone(args.pool_size)
     num_features = 128 * args.pool_size**2
-    model = nn.Sequential(backbone, SimCLRProjectionHead(num_features, num_features, 128))
-    criterion = NTXentLoss(temperature=args.temperature)
-    optimizer = torch.optim.SGD(
-        model.parameters(), lr=args.lr * args.batch_size / 256, momentum=0.9, weight_decay=5e-4
-    )
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs * len(loader))
+    steps = args.epochs * len(loader)
+    if args.method == "simclr":
+        model = nn.Sequential(backbone, SimCLRProjectionHead(num_features, num_features, 128))
+        criterion = NTXentLoss(temperature=args.temperature)
+        lr = (args.lr or 0.06) * args.batch_size / 256
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    else:
+        model = nn.Sequential(backbone, BarlowTwinsProjectionHead(num_features, 1024, 1024))
+        criterion = BarlowTwinsLoss()
+        lr = (args.lr or 1e-3) * args.batch_size / 256
+        optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-5)
+        warmup = min(len(loader), steps)
+        scheduler = torch.optim.lr_scheduler.SequentialLR(
+            optimizer,
+            [
+                torch.optim.lr_scheduler.LinearLR(optimizer, 1 / warmup, 1.0, warmup),
+                torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(1, steps - warmup)),
+            ],
+            milestones=[warmup],
+        )
 
     started = time.perf_counter()
     model.train()
@@ -176,6 +198,7 @@ def main() -> None:
     )
     result = {
         "library": "lightly",
+        "method": args.method,
         "epochs": args.epochs,
         "knn_top1": round((predicted == test_labels).float().mean().item(), 4),
         "knn_k": args.knn_k,

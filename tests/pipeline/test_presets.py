@@ -3,7 +3,13 @@ import yaml
 
 import selfsup
 from selfsup.pipeline.presets import PRESETS, apply_preset, list_presets
-from selfsup.transforms import BYOLTransform, DINOTransform, SimCLRTransform
+from selfsup.transforms import (
+    BarlowTwinsTransform,
+    BYOLTransform,
+    DINOTransform,
+    SimCLRTransform,
+    SwaVTransform,
+)
 from selfsup.utils.config import ConfigError
 
 
@@ -91,6 +97,16 @@ def test_preset_method_arguments_apply_to_their_method_only():
     assert dino["epochs"] == PRESETS["small-grayscale"]["methods"]["dino"]["epochs"] < 15
     assert dino["transform"]["n_local_views"] == 2
     assert len(DINOTransform(**dino["transform"]).transforms) == 4
+    swav = apply_preset("small-grayscale", {}, SwaVTransform, method="swav")
+    assert swav["method_args"] == {"n_prototypes": 512, "temperature": 0.2}
+    assert len(SwaVTransform(**swav["transform"]).transforms) == 4
+    barlow = apply_preset("small-grayscale", {}, BarlowTwinsTransform, method="barlowtwins")
+    assert barlow["optimizer"] == {
+        "name": "adamw",
+        "lr": 1e-3,
+        "weight_decay": 1e-5,
+        "warmup_epochs": 1,
+    }
 
 
 def test_a_presets_method_entry_sets_that_methods_epochs_and_transform(monkeypatch):
