@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,9 @@ def std_of_l2_normalized(z: Tensor) -> Tensor:
 
 
 def _find_normalization(obj: Any, depth: int = 6, seen: set[int] | None = None):
-    """Finds the mean and std of the first ``Normalize`` transform inside ``obj``, if any."""
+    """Finds the mean and std of the first normalisation inside ``obj``, if any: a ``Normalize``
+    transform, or a ``normalize`` mapping with ``mean`` and ``std`` (selfsup's view transforms
+    keep the one they were given)."""
     seen = set() if seen is None else seen
     if depth < 0 or id(obj) in seen:
         return None
@@ -46,6 +48,12 @@ def _find_normalization(obj: Any, depth: int = 6, seen: set[int] | None = None):
     mean, std = getattr(obj, "mean", None), getattr(obj, "std", None)
     if type(obj).__name__ == "Normalize" and mean is not None and std is not None:
         return torch.as_tensor(mean, dtype=torch.float32), torch.as_tensor(std, dtype=torch.float32)
+    normalize = getattr(obj, "normalize", None)
+    if isinstance(normalize, Mapping) and {"mean", "std"} <= normalize.keys():
+        return (
+            torch.as_tensor(normalize["mean"], dtype=torch.float32),
+            torch.as_tensor(normalize["std"], dtype=torch.float32),
+        )
     if isinstance(obj, (list, tuple)):
         children = list(obj)
     elif isinstance(obj, dict):

@@ -4,6 +4,7 @@ import torch
 from PIL import Image
 from torchvision.transforms import v2
 
+from selfsup.transforms import SimCLRTransform
 from selfsup.utils.debug import plot_augmented_images, std_of_l2_normalized
 
 
@@ -75,3 +76,22 @@ def test_plot_augmented_images_rejects_empty():
 def test_plot_augmented_images_rejects_views_instead_of_images():
     with pytest.raises(TypeError, match=r"images\[0\] is a list"):
         plot_augmented_images([[torch.zeros(3, 4, 4)]], _TwoViews())
+
+
+@pytest.mark.parametrize("input_size", [16, 128])
+def test_plot_augmented_images_unnormalises_selfsup_views(input_size):
+    # A grey image whose views are the whole image, resized: shown grey, at the image's level
+    # (the uint8 path below 10,000 pixels and the float path above it normalise alike).
+    image = Image.new("RGB", (input_size * 2, input_size * 2), (100, 100, 100))
+    transform = SimCLRTransform(
+        input_size=input_size,
+        min_scale=1.0,
+        hf_prob=0.0,
+        cj_prob=0.0,
+        random_gray_scale=0.0,
+        gaussian_blur=0.0,
+    )
+    figure = plot_augmented_images([image], transform)
+    for axes in figure.axes[1:]:
+        shown = axes.get_images()[0].get_array()
+        np.testing.assert_allclose(shown, np.full(shown.shape, 100 / 255), atol=1e-5)
