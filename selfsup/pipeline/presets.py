@@ -62,7 +62,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         # keep an epoch near twice SimCLR's; a faster-moving teacher suits the short schedule.
         # SwaV: two local crops instead of six cost 0.64x per epoch for the same accuracy, and
         # 512 prototypes at temperature 0.2 suit 10 classes better than 3000 at 0.1. Barlow
-        # Twins: with SGD or LARS its large loss (about 800 at the start) leaves 10-30% of the
+        # Twins: with SGD or LARS its large loss (about 800 at the start) leaves 10-31% of the
         # backbone's output units dead; AdamW, which does not scale its steps with the loss,
         # leaves none.
         "methods": {
