@@ -2,9 +2,9 @@
 
 A preset fills in options the user did not give; any option given explicitly wins, and so does
 any ``transform.<key>``. A preset's ``methods`` entry holds options for one method only (its
-epochs, method arguments or transform keys), laid over the preset's other options. Transform keys
-of a preset that the method's transform does not take (each method has its own crop arguments)
-are left out; a single probability is repeated for transforms that take one per view.
+epochs, method arguments, optimizer or transform keys), laid over the preset's other options.
+Transform keys of a preset that the method's transform does not take (each method has its own crop
+arguments) are left out; a single probability is repeated for transforms that take one per view.
 """
 
 from __future__ import annotations
