@@ -45,7 +45,12 @@ _HEAD_ATTRIBUTES = ("fc", "classifier", "heads", "head")
 
 def _register_resnet(name: str) -> None:
     def factory(
-        *, width: float = 1.0, num_splits: int = 0, in_chans: int = 3, pool_size: int = 1
+        *,
+        width: float = 1.0,
+        num_splits: int = 0,
+        in_chans: int = 3,
+        pool_size: int = 1,
+        num_stages: int = 4,
     ) -> nn.Module:
         return ResNetGenerator(
             name,
@@ -54,10 +59,12 @@ def _register_resnet(name: str) -> None:
             num_splits=num_splits,
             in_chans=in_chans,
             pool_size=pool_size,
+            num_stages=num_stages,
         )
 
     factory.__doc__ = (
-        f"{name} for small images (3x3 stem); kwargs: width, num_splits, in_chans, pool_size."
+        f"{name} for small images (3x3 stem); kwargs: width, num_splits, in_chans, pool_size, "
+        "num_stages."
     )
     BACKBONES.register(name)(factory)
 

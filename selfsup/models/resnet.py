@@ -101,6 +101,11 @@ class ResNet(nn.Module):
     in the image, which matters for small, centred objects (``benchmarks/quality.py``:
     +2.7 points of kNN accuracy on Fashion-MNIST with ``g=2``).
 
+    With ``num_stages=n < 4`` the network ends after stage ``n`` (``layer{n+1}`` and later are
+    not built): a shallower, cheaper network whose last map is ``2**(4 - n)`` times wider. After
+    a short training, the third stage's finer map holds more of what tells small images apart
+    than the fourth's (``benchmarks/RESULTS.md``, session 8).
+
     Args:
         block: :class:`BasicBlock` or :class:`Bottleneck`.
         layers: Number of blocks in each of the four stages.
@@ -110,10 +115,12 @@ class ResNet(nn.Module):
         num_splits: ``> 0`` replaces every batch norm by a ``SplitBatchNorm``.
         in_chans: Input channels.
         pool_size: Side of the grid the head averages the last map over (1: global pooling).
+        num_stages: Stages built, ``1..4``; the last map is that of stage ``num_stages``.
 
     Raises:
         ValueError: A non-positive ``width``/``in_chans``/``pool_size``, negative
-            ``num_classes`` or ``num_splits``, or a ``width`` that leaves fewer than one channel.
+            ``num_classes`` or ``num_splits``, a ``width`` that leaves fewer than one channel,
+            or ``num_stages`` outside ``1..4``.
     """
 
     def __init__(
@@ -126,6 +133,7 @@ class ResNet(nn.Module):
         *,
         in_chans: int = 3,
         pool_size: int = 1,
+        num_stages: int = 4,
     ) -> None:
         super().__init__()
         if width <= 0 or int(64 * width) < 1:
@@ -140,17 +148,20 @@ class ResNet(nn.Module):
             raise ValueError(f"pool_size must be >= 1, got {pool_size}")
         if len(layers) != 4 or any(n < 1 for n in layers):
             raise ValueError(f"layers must be four positive block counts, got {layers}")
+        if not 1 <= num_stages <= 4:
+            raise ValueError(f"num_stages must be in 1..4, got {num_stages}")
         base = int(64 * width)
         self.in_planes = base
         self.conv1 = nn.Conv2d(in_chans, base, 3, stride=1, padding=1, bias=False)
         self.bn1 = batch_norm_2d(base, num_splits)
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = self._make_layer(block, base, layers[0], 1, num_splits)
-        self.layer2 = self._make_layer(block, base * 2, layers[1], 2, num_splits)
-        self.layer3 = self._make_layer(block, base * 4, layers[2], 2, num_splits)
-        self.layer4 = self._make_layer(block, base * 8, layers[3], 2, num_splits)
+        for index in range(num_stages):
+            stride = 1 if index == 0 else 2
+            stage = self._make_layer(block, base * 2**index, layers[index], stride, num_splits)
+            self.add_module(f"layer{index + 1}", stage)
+        self.num_stages = num_stages
         self.pool_size = pool_size
-        self.num_features = base * 8 * block.expansion * pool_size**2
+        self.num_features = base * 2 ** (num_stages - 1) * block.expansion * pool_size**2
         self.num_classes = num_classes
         self.linear: nn.Module = (
             nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
@@ -170,6 +181,9 @@ class ResNet(nn.Module):
             self.in_planes = planes * block.expansion
         return nn.Sequential(*stage)
 
+    def _stages(self) -> list[nn.Module]:
+        return [getattr(self, f"layer{index + 1}") for index in range(self.num_stages)]
+
     def forward_features(self, x: Tensor) -> Tensor:
         """Feature map of the last stage.
 
@@ -177,13 +191,13 @@ class ResNet(nn.Module):
             x: Images ``(B, in_chans, H, W)``, float.
 
         Returns:
-            ``(B, C, H / 8, W / 8)`` with ``C = int(64 * width) * 8 * expansion``.
+            ``(B, C, H / 2**(n-1), W / 2**(n-1))`` with ``n = num_stages`` and
+            ``C = int(64 * width) * 2**(n-1) * expansion`` (``H / 8`` and ``8 * ...`` for all four).
         """
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.layer1(out)
-        out = self.layer2(out)
-        out = self.layer3(out)
-        return self.layer4(out)
+        for stage in self._stages():
+            out = stage(out)
+        return out
 
     def forward_intermediates(
         self, x: Tensor, *, out_indices: tuple[int, ...] = (0, 1, 2, 3)
@@ -192,26 +206,28 @@ class ResNet(nn.Module):
 
         Args:
             x: Images ``(B, in_chans, H, W)``, float.
-            out_indices: Stages to return, ``0..3`` (``layer1..layer4``), in increasing order.
+            out_indices: Stages to return, ``0..num_stages-1`` (``layer1..``), in increasing
+                order.
 
         Returns:
             One map per index; stage ``i`` has shape ``(B, C_i, H / 2**i, W / 2**i)`` with
             ``C_i = int(64 * width) * 2**i * expansion``.
 
         Raises:
-            ValueError: An index outside ``0..3`` or not increasing.
+            ValueError: An index outside ``0..num_stages-1`` or not increasing.
         """
+        last = self.num_stages - 1
         if (
             not out_indices
             or list(out_indices) != sorted(set(out_indices))
-            or not all(0 <= i <= 3 for i in out_indices)
+            or not all(0 <= i <= last for i in out_indices)
         ):
             raise ValueError(
-                f"out_indices must be increasing stage indices in 0..3, got {out_indices}"
+                f"out_indices must be increasing stage indices in 0..{last}, got {out_indices}"
             )
         out = self.relu(self.bn1(self.conv1(x)))
         maps = []
-        for index, stage in enumerate([self.layer1, self.layer2, self.layer3, self.layer4]):
+        for index, stage in enumerate(self._stages()):
             out = stage(out)
             if index in out_indices:
                 maps.append(out)
@@ -250,6 +266,7 @@ def ResNetGenerator(  # noqa: N802 - seed-compatible factory name
     *,
     in_chans: int = 3,
     pool_size: int = 1,
+    num_stages: int = 4,
 ) -> ResNet:
     """Builds a small-image ResNet by name, as lightly's ``ResNetGenerator``.
 
@@ -264,6 +281,7 @@ def ResNetGenerator(  # noqa: N802 - seed-compatible factory name
         num_splits: ``> 0`` uses split batch norm with that many splits.
         in_chans: Input channels.
         pool_size: Side of the grid of the head's average pool (1: global; see :class:`ResNet`).
+        num_stages: Stages built, ``1..4`` (see :class:`ResNet`).
 
     Returns:
         A :class:`ResNet`.
@@ -286,4 +304,5 @@ def ResNetGenerator(  # noqa: N802 - seed-compatible factory name
         num_splits=num_splits,
         in_chans=in_chans,
         pool_size=pool_size,
+        num_stages=num_stages,
     )

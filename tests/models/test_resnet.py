@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from selfsup.models import ResNetGenerator, SplitBatchNorm
+from selfsup.models import ResNetGenerator, SplitBatchNorm, get_backbone
 from selfsup.models.resnet import BasicBlock, Bottleneck
 
 # (name, block type, blocks per stage, feature size at width 0.25)
@@ -96,6 +96,28 @@ def test_pool_size_concatenates_the_cells_of_a_grid_average():
     assert classifier.linear.in_features == 512 and classifier(images).shape == (3, 10)
 
 
+def test_num_stages_ends_the_network_after_that_stage():
+    torch.manual_seed(0)
+    full = ResNetGenerator("resnet-9", width=0.25, num_classes=0).eval()
+    short = ResNetGenerator("resnet-9", width=0.25, num_classes=0, pool_size=4, num_stages=3)
+    short.eval()
+    assert not hasattr(short, "layer4") and not any("layer4" in k for k in short.state_dict())
+    short.load_state_dict({k: v for k, v in full.state_dict().items() if "layer4" not in k})
+    images = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        third = full.forward_intermediates(images, out_indices=(2,))[0]  # (2, 64, 4, 4)
+        out = short(images)
+        torch.testing.assert_close(short.forward_features(images), third)
+    assert short.num_features == 64 * 16 and out.shape == (2, 1024)
+    torch.testing.assert_close(out, third.flatten(1))  # a 4x4 grid over a 4x4 map: every cell
+    with pytest.raises(ValueError, match="increasing stage indices in 0..2, got \\(3,\\)"):
+        short.forward_intermediates(images, out_indices=(3,))
+    one = ResNetGenerator("resnet-18", width=0.25, num_classes=3, num_stages=1)
+    assert one.num_features == 16 and one(images).shape == (2, 3)
+    backbone, dim = get_backbone("resnet-9", width=0.25, num_stages=2, pool_size=2)
+    assert dim == 128 and backbone(images).shape == (2, 128)
+
+
 def test_num_splits_uses_split_batch_norm_everywhere():
     resnet = ResNetGenerator("resnet-9", width=0.25, num_splits=2)
     norms = [m for m in resnet.modules() if isinstance(m, nn.BatchNorm2d)]
@@ -114,3 +136,6 @@ def test_invalid_arguments():
         ResNetGenerator("resnet-9", num_splits=-2)
     with pytest.raises(ValueError, match="pool_size must be >= 1, got 0"):
         ResNetGenerator("resnet-9", pool_size=0)
+    for num_stages in (0, 5):
+        with pytest.raises(ValueError, match=f"num_stages must be in 1..4, got {num_stages}"):
+            ResNetGenerator("resnet-9", num_stages=num_stages)
