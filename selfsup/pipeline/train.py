@@ -59,7 +59,8 @@ class TrainConfig:
         default_factory=dict,
         metadata={
             "help": "arguments of the backbone, e.g. backbone_args.pool_size=2 (a 2x2 grid of "
-            "pooled features in selfsup's ResNets)"
+            "pooled features in selfsup's ResNets) or backbone_args.num_stages=3 (end after "
+            "the third stage)"
         },
     )
     epochs: int = option("training epochs", 100)
