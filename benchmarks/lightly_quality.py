@@ -4,8 +4,8 @@ Trains lightly 1.6's building blocks (``LightlyDataset``, ``SimCLRTransform``, i
 ``SimCLRProjectionHead`` with ``NTXentLoss`` or ``BarlowTwinsProjectionHead`` with
 ``BarlowTwinsLoss``) in a plain PyTorch loop with the options of selfsup's
 ``preset=small-grayscale`` (16 px views, crops of 25-100%, flips, brightness and contrast jitter
-0.8, batch 256, features the last map pooled to a 2x2 grid, or ``--num-stages 3 --pool-size
-4`` for the third stage's 4x4 map; SimCLR: temperature 0.1, SGD lr 0.06
+0.8, batch 256, features the last map pooled to a 2x2 grid, or ``--num-stages 2 --pool-size
+4`` for the second stage's map over a 4x4 grid; SimCLR: temperature 0.1, SGD lr 0.06
 with cosine decay; Barlow Twins: a 1024-wide projector, AdamW lr 0.001, wd 1e-5, one warm-up
 epoch, then cosine), then scores weighted kNN (lightly's ``knn_predict``, k=20, t=0.1) of the
 10,000 Fashion-MNIST test images against the 60,000 training images, as
@@ -15,8 +15,8 @@ this script exits cleanly without it.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lightly_quality.py --epochs 8 --workers 1
     # 8 epochs fill the 30-CPU-minute budget on 2 cores (with the 2x2 grid of all four stages)
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lightly_quality.py --num-stages 3 --pool-size 4
-    # the preset's SimCLR backbone now: three stages, the third's map as a 4x4 grid
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lightly_quality.py --num-stages 2 --pool-size 4
+    # the preset's SimCLR backbone now: two stages, the second's map as a 4x4 grid
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lightly_quality.py --method barlowtwins --epochs 12
     .venv/bin/python benchmarks/lightly_quality.py --limit 2000 --epochs 1           # smoke
 """

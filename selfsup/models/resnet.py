@@ -103,8 +103,8 @@ class ResNet(nn.Module):
 
     With ``num_stages=n < 4`` the network ends after stage ``n`` (``layer{n+1}`` and later are
     not built): a shallower, cheaper network whose last map is ``2**(4 - n)`` times wider. After
-    a short training, the third stage's finer map holds more of what tells small images apart
-    than the fourth's (``benchmarks/RESULTS.md``, session 8).
+    a short training, the finer maps of the second and third stages hold more of what tells small
+    images apart than the fourth's (``benchmarks/RESULTS.md``, session 8).
 
     Args:
         block: :class:`BasicBlock` or :class:`Bottleneck`.
