@@ -48,12 +48,9 @@ def stage_features(
 
     Stages are numbered from 1 (``layer1``); a grid larger than a stage's map is left out.
     """
-    stages = tuple(range(resnet.num_stages))
     parts: dict[tuple[int, int], list[torch.Tensor]] = {}
     for start in range(0, len(images), 1000):
-        maps = resnet.forward_intermediates(
-            _prepare(images[start : start + 1000], size), out_indices=stages
-        )
+        maps = resnet.forward_intermediates(_prepare(images[start : start + 1000], size))
         for index, stage_map in enumerate(maps):
             for grid in grids:
                 if grid <= stage_map.shape[-1]:

@@ -102,7 +102,8 @@ class ResNet(nn.Module):
     +2.7 points of kNN accuracy on Fashion-MNIST with ``g=2``).
 
     With ``num_stages=n < 4`` the network ends after stage ``n`` (``layer{n+1}`` and later are
-    not built): a shallower, cheaper network whose last map is ``2**(4 - n)`` times wider. After
+    not built): a shallower, cheaper network whose last map is ``2**(4 - n)`` times larger on
+    each side, with ``2**(4 - n)`` times fewer channels. After
     a short training, the finer maps of the second and third stages hold more of what tells small
     images apart than the fourth's (``benchmarks/RESULTS.md``, session 8).
 
@@ -200,14 +201,14 @@ class ResNet(nn.Module):
         return out
 
     def forward_intermediates(
-        self, x: Tensor, *, out_indices: tuple[int, ...] = (0, 1, 2, 3)
+        self, x: Tensor, *, out_indices: tuple[int, ...] | None = None
     ) -> list[Tensor]:
         """Feature maps of the chosen stages (timm's ``features_only`` outputs).
 
         Args:
             x: Images ``(B, in_chans, H, W)``, float.
             out_indices: Stages to return, ``0..num_stages-1`` (``layer1..``), in increasing
-                order.
+                order; default: every stage.
 
         Returns:
             One map per index; stage ``i`` has shape ``(B, C_i, H / 2**i, W / 2**i)`` with
@@ -217,6 +218,8 @@ class ResNet(nn.Module):
             ValueError: An index outside ``0..num_stages-1`` or not increasing.
         """
         last = self.num_stages - 1
+        if out_indices is None:
+            out_indices = tuple(range(self.num_stages))
         if (
             not out_indices
             or list(out_indices) != sorted(set(out_indices))

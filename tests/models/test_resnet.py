@@ -110,6 +110,7 @@ def test_num_stages_ends_the_network_after_that_stage():
         torch.testing.assert_close(short.forward_features(images), third)
     assert short.num_features == 64 * 16 and out.shape == (2, 1024)
     torch.testing.assert_close(out, third.flatten(1))  # a 4x4 grid over a 4x4 map: every cell
+    assert [m.shape[1] for m in short.forward_intermediates(images)] == [16, 32, 64]
     with pytest.raises(ValueError, match="increasing stage indices in 0..2, got \\(3,\\)"):
         short.forward_intermediates(images, out_indices=(3,))
     one = ResNetGenerator("resnet-18", width=0.25, num_classes=3, num_stages=1)
