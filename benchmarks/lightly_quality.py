@@ -47,14 +47,14 @@ def _cpu_seconds() -> float:
     return total
 
 
-def _backbone(pool_size: int, num_stages: int) -> nn.Module:
-    """lightly's ResNet-9 at width 0.25 up to stage ``num_stages``, without its classifier;
-    features `(B, 16 * 2**(num_stages - 1) * pool_size**2)`."""
+def _backbone(pool_size: int, num_stages: int) -> tuple[nn.Module, int]:
+    """lightly's ResNet-9 at width 0.25 up to stage ``num_stages``, without its classifier, and
+    its feature size ``16 * 2**(num_stages - 1) * pool_size**2``."""
     from lightly.models import ResNetGenerator
 
     resnet = ResNetGenerator("resnet-9", width=0.25)
     stages = [resnet.layer1, resnet.layer2, resnet.layer3, resnet.layer4][:num_stages]
-    return nn.Sequential(
+    backbone = nn.Sequential(
         resnet.conv1,
         resnet.bn1,
         nn.ReLU(inplace=True),
@@ -62,6 +62,7 @@ def _backbone(pool_size: int, num_stages: int) -> nn.Module:
         nn.AdaptiveAvgPool2d(pool_size),
         nn.Flatten(),
     )
+    return backbone, 16 * 2 ** (num_stages - 1) * pool_size**2
 
 
 @torch.no_grad()
@@ -135,8 +136,7 @@ def main() -> None:
         num_workers=args.workers,
         persistent_workers=args.workers > 0,
     )
-    backbone = _backbone(args.pool_size, args.num_stages)
-    num_features = 16 * 2 ** (args.num_stages - 1) * args.pool_size**2
+    backbone, num_features = _backbone(args.pool_size, args.num_stages)
     steps = args.epochs * len(loader)
     if args.method == "simclr":
         model = nn.Sequential(backbone, SimCLRProjectionHead(num_features, num_features, 128))

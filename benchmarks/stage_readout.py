@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from fashion_mnist import find_root, load_split
 
-from selfsup.models import ResNet, get_backbone
-from selfsup.pipeline._files import read_run_config
+from selfsup.models import ResNet
+from selfsup.pipeline import load_backbone
 from selfsup.utils.benchmarking import knn_predict
 
 __all__ = ["main"]
@@ -63,13 +63,10 @@ def knn_accuracy(
     bank: torch.Tensor, bank_labels: torch.Tensor, test: torch.Tensor, labels: torch.Tensor
 ) -> float:
     """Weighted kNN top-1 (k=20, t=0.1) of ``test`` `(N, D)` against ``bank`` `(M, D)`."""
-    bank_t = F.normalize(bank, dim=1).T
-    correct = 0
-    for start in range(0, len(test), 1000):
-        chunk = F.normalize(test[start : start + 1000], dim=1)
-        predicted = knn_predict(chunk, bank_t, bank_labels, 10, 20, 0.1)[:, 0]
-        correct += (predicted == labels[start : start + 1000]).sum().item()
-    return correct / len(test)
+    ranking = knn_predict(
+        F.normalize(test, dim=1), F.normalize(bank, dim=1).T, bank_labels, 10, 20, 0.1
+    )
+    return (ranking[:, 0] == labels).float().mean().item()
 
 
 def main() -> None:
@@ -83,13 +80,9 @@ def main() -> None:
         print("dataset-fashion-mnist is not installed (apt-get install -y dataset-fashion-mnist)")
         sys.exit(0)
     torch.set_num_threads(1)
-    config = read_run_config(args.run / "config.yaml")
-    backbone, _ = get_backbone(
-        config["backbone"], width=config["width"], **config.get("backbone_args", {})
-    )
-    backbone.load_state_dict(torch.load(args.run / "backbone.pt", weights_only=True))
-    resnet = backbone.model.eval()
-    size = config["input_size"]
+    backbone, _, run_config = load_backbone(args.run)
+    resnet = backbone.model
+    size = run_config["input_size"]
     train_images, train_labels = (torch.from_numpy(a.copy()) for a in load_split("train"))
     test_images, test_labels = (torch.from_numpy(a.copy()) for a in load_split("test"))
     if args.limit is not None:
