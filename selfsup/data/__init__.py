@@ -17,6 +17,7 @@ from selfsup.data.image_loading import (
     load_image,
     to_rgb,
 )
+from selfsup.data.in_memory import InMemoryImageDataset
 from selfsup.data.multi_crop_collate import (
     DINOCollateFunction,
     MultiCropCollateFunction,
@@ -44,6 +45,7 @@ __all__ = [
     "ImageCollateFunction",
     "ImageDataset",
     "ImageDecodeError",
+    "InMemoryImageDataset",
     "MoCoCollateFunction",
     "MultiCropCollateFunction",
     "MultiViewCollate",

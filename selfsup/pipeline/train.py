@@ -17,7 +17,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_only
 from torch.utils.data import DataLoader, Subset
 
-from selfsup.data import ImageDataset, MultiViewCollate
+from selfsup.data import ImageDataset, InMemoryImageDataset, MultiViewCollate
 from selfsup.methods import get_method_class, list_methods
 from selfsup.methods.base import default_patch_size
 from selfsup.pipeline._backbone_args import backbone_arguments
@@ -39,6 +39,9 @@ from selfsup.utils.config import ConfigError, build_config, check_kwargs, choice
 __all__ = ["TrainConfig", "TrainResult", "train"]
 
 logger = logging.getLogger(__name__)
+
+# cache_images=auto keeps the decoded training images in memory up to this size.
+_CACHE_LIMIT_BYTES = 2**30
 
 
 @dataclasses.dataclass
@@ -71,6 +74,12 @@ class TrainConfig:
         "auto",
         "batched: workers only decode, all views made on the training device; per_sample: PIL "
         "views in the workers; auto: batched on a GPU or for views up to 64 px",
+    )
+    cache_images: str = choices(
+        ["auto", "always", "never"],
+        "auto",
+        "batched path: decode every training image once and keep it in memory instead of "
+        "decoding it again each epoch; auto: when the decoded images take at most 1 GiB",
     )
     transform: dict[str, Any] = dataclasses.field(
         default_factory=dict,
@@ -213,6 +222,26 @@ def _stored_size(view_size: int) -> int:
     return view_size if view_size <= 64 else round(view_size * 8 / 7)
 
 
+def _cache_images(config: TrainConfig, batched: bool, count: int, stored: int) -> bool:
+    """Whether to decode the training images once into memory (``cache_images``)."""
+    if config.cache_images == "auto":
+        return batched and count * 3 * stored**2 <= _CACHE_LIMIT_BYTES
+    if config.cache_images == "always" and not batched:
+        raise ConfigError(
+            "cache_images=always needs the batched path (augment=batched): with "
+            "augment=per_sample the workers make the views from each decoded file"
+        )
+    return config.cache_images == "always"
+
+
+def _check_batch_size(config: TrainConfig, count: int) -> None:
+    if count < config.batch_size:
+        raise ValueError(
+            f"batch_size {config.batch_size} is larger than the data set in {config.data!r} "
+            f"({count} images); set batch_size <= {count}"
+        )
+
+
 def _resolve_options(config: TrainConfig | None, options: dict[str, Any]) -> TrainConfig:
     """Builds the config from a :class:`TrainConfig` and/or keyword options, preset applied."""
     if config is not None:
@@ -330,12 +359,23 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         # Large JPEGs decode at a reduced size (PIL draft mode), never below 4x the view side:
         # a crop of 6% of the image area (min_scale 0.06) is then still at full view resolution.
         dataset = ImageDataset(config.data, transform=transform, draft_size=4 * view_size)
-    if len(dataset) < config.batch_size:
-        raise ValueError(
-            f"batch_size {config.batch_size} is larger than the data set in {config.data!r} "
-            f"({len(dataset)} images); set batch_size <= {len(dataset)}"
-        )
+    _check_batch_size(config, len(dataset))
     workers = _available_cores() if config.num_workers is None else config.num_workers
+    train_set, train_workers = dataset, workers
+    if _cache_images(config, batched, len(dataset), _stored_size(view_size)):
+        started = time.perf_counter()
+        train_set = InMemoryImageDataset.from_dataset(
+            dataset, batch_size=config.batch_size, num_workers=workers
+        )
+        dataset.skipped += [item for item in train_set.skipped if item not in dataset.skipped]
+        _check_batch_size(config, len(train_set))
+        train_workers = 0  # indexing a tensor: workers would only add copies between processes
+        logger.info(
+            "decoded %d training images into memory (%.1f MB) in %.1f s",
+            len(train_set),
+            train_set.nbytes / 2**20,
+            time.perf_counter() - started,
+        )
     distributed = config.num_nodes > 1 or config.devices not in ("auto", 1, "1", None)
     method_kwargs = dict(config.method_args)
     method_cls = get_method_class(config.method)
@@ -362,7 +402,7 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
 
     eval_transform = EvalTransform(input_size=view_size)
     pin = on_gpu
-    train_loader = _loader(dataset, config.batch_size, workers, True, True, pin)
+    train_loader = _loader(train_set, config.batch_size, train_workers, True, True, pin)
     # The monitors read the same indexed folder with deterministic preprocessing: a shallow copy
     # shares the index (and its list of skipped files) instead of walking the folder again.
     eval_dataset = copy.copy(dataset)
@@ -442,6 +482,7 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
         "method": config.method,
         "backbone": config.backbone,
         "augment": "batched" if batched else "per_sample",
+        "images_in_memory": isinstance(train_set, InMemoryImageDataset),
         "epochs": len(rows),
         "processes": trainer.world_size,
         "seconds": round(seconds, 2),
