@@ -1,5 +1,6 @@
 import csv
 import json
+import sys
 
 import pytest
 import torch
@@ -260,3 +261,58 @@ def test_backbone_args_reach_the_backbone_and_the_embeddings(tmp_path, image_fol
     embeddings, _, _ = load_embeddings(str(out))
     # resnet-9 at width 0.125 ends with 64 channels; a 2x2 grid of them makes 256 features.
     assert embeddings.shape == (24, 256)
+
+
+def test_images_in_memory_train_the_same_weights(tmp_path, image_folder):
+    weights = {}
+    for cache_images in ("always", "never"):
+        out = tmp_path / cache_images
+        result = selfsup.train(
+            data=str(image_folder), epochs=1, cache_images=cache_images, out=str(out), **TINY
+        )
+        assert result.summary["images_in_memory"] == (cache_images == "always")
+        weights[cache_images] = torch.load(out / "backbone.pt", weights_only=True)
+    for name, tensor in weights["always"].items():
+        torch.testing.assert_close(tensor, weights["never"][name], rtol=0, atol=0, msg=name)
+
+
+def test_auto_keeps_images_in_memory_on_the_batched_path_up_to_the_limit(
+    tmp_path, image_folder, monkeypatch
+):
+    train_module = sys.modules["selfsup.pipeline.train"]  # the package exports train()
+
+    def in_memory(name, **options):
+        options = {**TINY, **options}
+        result = selfsup.train(
+            data=str(image_folder), epochs=1, out=str(tmp_path / name), **options
+        )
+        return result.summary["images_in_memory"]
+
+    assert in_memory("batched", augment="batched")
+    assert not in_memory("per-sample", augment="per_sample")
+    # 24 images of 3 x 16 x 16 bytes: 18,432 bytes, over a limit of 18,431
+    monkeypatch.setattr(train_module, "_CACHE_LIMIT_BYTES", 24 * 3 * 16 * 16 - 1)
+    assert not in_memory("over-limit", augment="batched")
+    assert in_memory("forced", augment="batched", cache_images="always")
+
+
+def test_images_in_memory_need_the_batched_path(tmp_path, image_folder):
+    with pytest.raises(ConfigError, match="cache_images=always needs the batched path"):
+        selfsup.train(
+            data=str(image_folder),
+            cache_images="always",
+            augment="per_sample",
+            out=str(tmp_path / "run"),
+            **TINY,
+        )
+    with pytest.raises(ConfigError, match="allowed: auto, always, never"):
+        selfsup.train(data=str(image_folder), cache_images="yes", out=str(tmp_path / "run"), **TINY)
+
+
+def test_damaged_file_is_left_out_of_the_images_in_memory(tmp_path, image_folder):
+    good = (image_folder / "dark" / "dark00.png").read_bytes()
+    (image_folder / "dark" / "dark99.png").write_bytes(good[: len(good) // 2])
+    result = selfsup.train(
+        data=str(image_folder), epochs=1, cache_images="always", out=str(tmp_path / "r"), **TINY
+    )
+    assert result.summary["images_in_memory"] and result.summary["skipped_files"] == 1
