@@ -55,8 +55,10 @@ PRESETS: dict[str, dict[str, Any]] = {
             },
         },
         # Options for one method only, keyed by method name, over the options above. Epochs:
-        # what 30 minutes of 2 CPU cores (3,600 CPU-seconds) buy each method on 60,000 images,
-        # measured one torch thread per run. SimCLR: the network ends after its second stage
+        # what 30 minutes of 2 CPU cores (3,600 CPU-seconds) bought each method on 60,000 images,
+        # measured one torch thread per run, while every epoch decoded the images again (kept in
+        # memory they cost less; 35 SimCLR epochs then fit and scored no better than 28).
+        # SimCLR: the network ends after its second stage
         # and its features are that stage's map averaged over a 4x4 grid (512 values); after a
         # short training the earlier stages' finer maps tell the classes apart better than the
         # fourth's 2x2 one (three stages and 18 epochs scored the same as two stages and 24),
