@@ -77,20 +77,21 @@ def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folde
     assert saved["width"] == 0.125
     assert saved["epochs"] == 1
     assert saved["transform"]["cj_hue"] == 0.0
-    # SimCLR's entry: the first two stages, the second's map as a 4x4 grid.
-    assert saved["backbone_args"] == {"pool_size": 4, "num_stages": 2}
+    # SimCLR's entry: the first two stages, the second's whole 8x8 map.
+    assert saved["backbone_args"] == {"pool_size": 8, "num_stages": 2}
+    assert saved["method_args"]["hidden_dim"] == 512
     assert result.summary["augment"] == "batched"
     weights = torch.load(tmp_path / "run" / "backbone.pt", weights_only=True)
     assert not any("layer3" in key or "layer4" in key for key in weights)
     backbone, dim = get_backbone("resnet-9", width=0.125, **saved["backbone_args"])
     backbone.load_state_dict(weights)
-    assert dim == 16 * 16 and backbone.eval()(torch.zeros(2, 3, 16, 16)).shape == (2, 256)
+    assert dim == 16 * 64 and backbone.eval()(torch.zeros(2, 3, 16, 16)).shape == (2, 1024)
 
 
 def test_preset_method_arguments_apply_to_their_method_only():
     simclr = apply_preset("small-grayscale", {}, SimCLRTransform, method="simclr")
     assert simclr["method_args"] == PRESETS["small-grayscale"]["methods"]["simclr"]["method_args"]
-    assert simclr["backbone_args"] == {"pool_size": 4, "num_stages": 2}
+    assert simclr["backbone_args"] == {"pool_size": 8, "num_stages": 2}
     assert apply_preset("small-grayscale", {}, SimCLRTransform, method="byol")["method_args"] == {}
     moco = apply_preset("small-grayscale", {}, SimCLRTransform, method="moco")
     assert moco["method_args"] == {"temperature": 0.1}
