@@ -24,6 +24,15 @@ __all__ = ["InMemoryImageDataset"]
 logger = logging.getLogger(__name__)
 
 
+def _check_shape(filename: str, shape: torch.Size, first: str, first_shape: torch.Size) -> None:
+    """Every in-memory image has the shape of the first one kept."""
+    if shape != first_shape:
+        raise ValueError(
+            f"{filename!r} decodes to shape {tuple(shape)}, {first!r} to {tuple(first_shape)}; "
+            f"resize them to one size (transform=DecodeResize(size))"
+        )
+
+
 def _stack_decoded(
     batch: Sequence[tuple[Any, int, str]],
 ) -> tuple[Tensor | None, list[int], list[str], list[tuple[str, str]]]:
@@ -39,11 +48,8 @@ def _stack_decoded(
                 f"InMemoryImageDataset holds uint8 images (C, H, W); the dataset gave "
                 f"{type(image).__name__} for {filename!r} (use transform=DecodeResize(size))"
             )
-        if images and image.shape != images[0].shape:
-            raise ValueError(
-                f"{filename!r} decodes to shape {tuple(image.shape)}, {filenames[0]!r} to "
-                f"{tuple(images[0].shape)}; resize them to one size (transform=DecodeResize(size))"
-            )
+        if images:
+            _check_shape(filename, image.shape, filenames[0], images[0].shape)
         images.append(image)
         targets.append(int(target))
         filenames.append(str(filename))
@@ -124,12 +130,12 @@ class InMemoryImageDataset(Dataset):
         skipped: list[tuple[str, str]] = []
         for batch_images, batch_targets, batch_filenames, batch_skipped in loader:
             if batch_images is not None:
-                if batches and batch_images.shape[1:] != batches[0].shape[1:]:
-                    raise ValueError(
-                        f"{batch_filenames[0]!r} decodes to shape "
-                        f"{tuple(batch_images.shape[1:])}, {filenames[0]!r} to "
-                        f"{tuple(batches[0].shape[1:])}; resize them to one size "
-                        f"(transform=DecodeResize(size))"
+                if batches:
+                    _check_shape(
+                        batch_filenames[0],
+                        batch_images.shape[1:],
+                        filenames[0],
+                        batches[0].shape[1:],
                     )
                 batches.append(batch_images)
             targets += batch_targets

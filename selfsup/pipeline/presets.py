@@ -60,9 +60,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         # memory they cost less; 35 SimCLR epochs then fit and scored no better than 28).
         # SimCLR: the network ends after its second stage and its features are that stage's
         # whole 8x8 map (2048 values; the projection head 512 wide): 90.00% at 28 epochs
-        # against 89.85% for a 4x4 grid of it; after a short training the earlier stages' finer maps tell the classes apart better than the
-        # fourth's 2x2 one (three stages and 18 epochs scored the same as two stages and 24),
-        # and the shallower network buys more epochs. The contrastive temperature that suits
+        # against 89.85% for a 4x4 grid of it. After a short training the earlier stages'
+        # finer maps tell the classes apart better than the fourth's 2x2 one (three stages and
+        # 18 epochs scored the same as two stages and 24), and the shallower network buys more
+        # epochs. The contrastive temperature that suits
         # SimCLR suits MoCo too. VICReg's projector at 1024 wide (not 4x the 512
         # features) costs 1.2x SimCLR's CPU per epoch instead of 2.6x, and VICReg learns faster
         # here with SGD than with its default LARS. DINO: two local crops and a 1024-wide head
