@@ -116,7 +116,12 @@ def _check_choices(config: Any, prefix: str = "") -> None:
             continue
         allowed = _allowed(field)
         if allowed is not None and value not in allowed:
-            raise ConfigError(f"invalid value {value!r} for {key!r}; allowed: {', '.join(allowed)}")
+            hint = ""
+            if value in ("True", "False"):
+                hint = " (YAML reads yes, no, on, off, true and false as booleans)"
+            raise ConfigError(
+                f"invalid value {value!r} for {key!r}{hint}; allowed: {', '.join(allowed)}"
+            )
 
 
 def _nested_schema(schema: type, field: dataclasses.Field) -> type | None:

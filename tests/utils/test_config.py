@@ -73,6 +73,11 @@ def test_build_config_yaml_file_then_overrides(tmp_path):
             ["optimizer.name=lamb"],
             r"invalid value 'lamb' for 'optimizer.name'; allowed: sgd, adamw",
         ),
+        (
+            ["optimizer.name=yes"],
+            r"invalid value 'True' for 'optimizer.name' \(YAML reads yes, no, on, off, true and "
+            r"false as booleans\); allowed: sgd, adamw",
+        ),
     ],
 )
 def test_build_config_errors_name_the_key(args, message):
