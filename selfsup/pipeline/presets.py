@@ -21,11 +21,12 @@ __all__ = ["PRESETS", "apply_preset", "list_presets"]
 PRESETS: dict[str, dict[str, Any]] = {
     "small-grayscale": {
         "description": (
-            "small grayscale images such as Fashion-MNIST or MNIST (28-32 px): a width-0.25 "
-            "ResNet-9 at 16 px whose features are a 2x2 grid of pooled maps (for SimCLR: its "
-            "first two stages and an 8x8 grid), crops of 25-100%, flips, strong brightness and "
-            "contrast jitter only; 28 epochs for SimCLR, 8-13 for the methods that cost more per "
-            "epoch (30 minutes of 2 CPU cores on 60,000 images)"
+            "small grayscale images such as Fashion-MNIST or MNIST (28-32 px): the first two "
+            "stages of a width-0.25 ResNet-9 at 16 px, whose features are the second stage's "
+            "map over a 4x4 grid (for SimCLR the whole 8x8 map), crops of 25-100%, flips, "
+            "strong brightness and contrast jitter only; 28 epochs for SimCLR, 8-13 for the "
+            "methods that cost more per epoch (at most 30 minutes of 2 CPU cores on 60,000 "
+            "images)"
         ),
         "options": {
             "backbone": "resnet-9",
@@ -55,16 +56,18 @@ PRESETS: dict[str, dict[str, Any]] = {
             },
         },
         # Options for one method only, keyed by method name, over the options above. Epochs:
-        # what 30 minutes of 2 CPU cores (3,600 CPU-seconds) bought each method on 60,000 images,
-        # measured one torch thread per run, while every epoch decoded the images again (kept in
-        # memory they cost less; 35 SimCLR epochs then fit and scored no better than 28).
-        # SimCLR: the network ends after its second stage and its features are that stage's
-        # whole 8x8 map (2048 values; the projection head 512 wide): 90.00% at 28 epochs
-        # against 89.85% for a 4x4 grid of it. After a short training the earlier stages'
-        # finer maps tell the classes apart better than the fourth's 2x2 one (three stages and
-        # 18 epochs scored the same as two stages and 24), and the shallower network buys more
-        # epochs. The contrastive temperature that suits
-        # SimCLR suits MoCo too. VICReg's projector at 1024 wide (not 4x the 512
+        # what 30 minutes of 2 CPU cores (3,600 CPU-seconds) bought each method on 60,000 images
+        # on the slower of the machines measured, one torch thread per run, while every epoch
+        # decoded the images again and the network had four stages; with the images kept in
+        # memory and two stages they cost 0.53-0.60x that (35 SimCLR epochs then fit and scored
+        # no better than 28; on a machine 2.6x faster, 60 epochs scored 90.07% against 90.00%).
+        # Every method's network ends after its second stage; its features are that stage's 8x8
+        # map over a 4x4 grid (512 values), for SimCLR the whole map (2048 values, the
+        # projection head 512 wide: 90.00% against 89.85% for the grid). After a short training
+        # the earlier stages' finer maps tell the classes apart better than the fourth's 2x2
+        # one: the seven other methods scored 1.1-3.2 points more with two stages than with four
+        # at the same epochs, and the shallower network costs less per epoch. The temperature
+        # that suits SimCLR suits MoCo too. VICReg's projector at 1024 wide (not 4x the 512
         # features) costs 1.2x SimCLR's CPU per epoch instead of 2.6x, and VICReg learns faster
         # here with SGD than with its default LARS. DINO: two local crops and a 1024-wide head
         # keep an epoch near twice SimCLR's; a faster-moving teacher suits the short schedule.
@@ -79,26 +82,34 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "backbone_args": {"num_stages": 2, "pool_size": 8},
                 "method_args": {"temperature": 0.1, "hidden_dim": 512},
             },
-            "moco": {"epochs": 11, "method_args": {"temperature": 0.1}},
-            "simsiam": {"epochs": 13},
-            "byol": {"epochs": 12},
+            "moco": {
+                "epochs": 11,
+                "backbone_args": {"num_stages": 2, "pool_size": 4},
+                "method_args": {"temperature": 0.1},
+            },
+            "simsiam": {"epochs": 13, "backbone_args": {"num_stages": 2, "pool_size": 4}},
+            "byol": {"epochs": 12, "backbone_args": {"num_stages": 2, "pool_size": 4}},
             "swav": {
                 "epochs": 12,
+                "backbone_args": {"num_stages": 2, "pool_size": 4},
                 "transform": {"crop_counts": (2, 2)},
                 "method_args": {"n_prototypes": 512, "temperature": 0.2},
             },
             "vicreg": {
                 "epochs": 11,
+                "backbone_args": {"num_stages": 2, "pool_size": 4},
                 "optimizer": {"name": "sgd", "lr": 0.06, "weight_decay": 5e-4},
                 "method_args": {"hidden_dim": 1024},
             },
             "dino": {
                 "epochs": 8,
+                "backbone_args": {"num_stages": 2, "pool_size": 4},
                 "transform": {"n_local_views": 2},
                 "method_args": {"hidden_dim": 1024, "output_dim": 1024, "momentum_start": 0.99},
             },
             "barlowtwins": {
                 "epochs": 12,
+                "backbone_args": {"num_stages": 2, "pool_size": 4},
                 "optimizer": {
                     "name": "adamw",
                     "lr": 1e-3,

@@ -95,7 +95,7 @@ def test_preset_method_arguments_apply_to_their_method_only():
     assert apply_preset("small-grayscale", {}, SimCLRTransform, method="byol")["method_args"] == {}
     moco = apply_preset("small-grayscale", {}, SimCLRTransform, method="moco")
     assert moco["method_args"] == {"temperature": 0.1}
-    assert moco["backbone_args"] == {"pool_size": 2}
+    assert moco["backbone_args"] == {"pool_size": 4, "num_stages": 2}
     vicreg = apply_preset("small-grayscale", {}, SimCLRTransform, method="vicreg")
     assert vicreg["method_args"] == {"hidden_dim": 1024}
     assert vicreg["optimizer"]["name"] == "sgd"
@@ -138,3 +138,28 @@ def test_a_presets_method_entry_sets_that_methods_epochs_and_transform(monkeypat
     assert dino["epochs"] == 4
     assert dino["transform"] == {"hf_prob": 0.25, "n_local_views": 0}
     assert recipe["methods"]["dino"]["transform"] == {"n_local_views": 2}
+
+
+@pytest.mark.parametrize(
+    "method", ["moco", "simsiam", "byol", "swav", "vicreg", "dino", "barlowtwins"]
+)
+def test_two_stage_methods_train_and_export_the_4x4_grid(tmp_path, image_folder, method):
+    selfsup.train(
+        data=str(image_folder),
+        method=method,
+        preset="small-grayscale",
+        epochs=1,
+        batch_size=8,
+        width=0.125,
+        num_workers=0,
+        accelerator="cpu",
+        probe_size=8,
+        out=str(tmp_path / "run"),
+    )
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["backbone_args"] == {"pool_size": 4, "num_stages": 2}
+    weights = torch.load(tmp_path / "run" / "backbone.pt", weights_only=True)
+    assert not any("layer3" in key or "layer4" in key for key in weights)
+    backbone, dim = get_backbone("resnet-9", width=0.125, **saved["backbone_args"])
+    backbone.load_state_dict(weights)
+    assert dim == 16 * 16 and backbone.eval()(torch.zeros(2, 3, 16, 16)).shape == (2, 256)
