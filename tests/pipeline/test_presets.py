@@ -58,23 +58,30 @@ def test_unknown_preset_names_the_allowed_ones(tmp_path, image_folder):
     assert list_presets() == sorted(PRESETS)
 
 
-def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folder):
+def _train_one_epoch_with_preset(folder, out, method="simclr"):
+    """Trains ``method`` for one epoch with the preset at width 0.125; returns the result and
+    the saved config."""
     result = selfsup.train(
-        data=str(image_folder),
+        data=str(folder),
+        method=method,
         preset="small-grayscale",
         epochs=1,
         batch_size=8,
         width=0.125,
-        input_size=16,
         num_workers=0,
         accelerator="cpu",
         probe_size=8,
-        out=str(tmp_path / "run"),
+        out=str(out),
     )
-    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    return result, yaml.safe_load((out / "config.yaml").read_text())
+
+
+def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folder):
+    result, saved = _train_one_epoch_with_preset(image_folder, tmp_path / "run")
     assert saved["preset"] == "small-grayscale"
     assert saved["backbone"] == "resnet-9"
     assert saved["width"] == 0.125
+    assert saved["input_size"] == 16
     assert saved["epochs"] == 1
     assert saved["transform"]["cj_hue"] == 0.0
     # SimCLR's entry: the first two stages, the second's whole 8x8 map.
@@ -144,19 +151,7 @@ def test_a_presets_method_entry_sets_that_methods_epochs_and_transform(monkeypat
     "method", ["moco", "simsiam", "byol", "swav", "vicreg", "dino", "barlowtwins"]
 )
 def test_two_stage_methods_train_and_export_the_4x4_grid(tmp_path, image_folder, method):
-    selfsup.train(
-        data=str(image_folder),
-        method=method,
-        preset="small-grayscale",
-        epochs=1,
-        batch_size=8,
-        width=0.125,
-        num_workers=0,
-        accelerator="cpu",
-        probe_size=8,
-        out=str(tmp_path / "run"),
-    )
-    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    _, saved = _train_one_epoch_with_preset(image_folder, tmp_path / "run", method)
     assert saved["backbone_args"] == {"pool_size": 4, "num_stages": 2}
     weights = torch.load(tmp_path / "run" / "backbone.pt", weights_only=True)
     assert not any("layer3" in key or "layer4" in key for key in weights)
