@@ -59,8 +59,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         # what 30 minutes of 2 CPU cores (3,600 CPU-seconds) bought each method on 60,000 images
         # on the slower of the machines measured, one torch thread per run, while every epoch
         # decoded the images again and the network had four stages; with the images kept in
-        # memory and two stages they cost 0.53-0.60x that (35 SimCLR epochs then fit and scored
-        # no better than 28; on a machine 2.6x faster, 60 epochs scored 90.07% against 90.00%).
+        # memory and two stages they cost about 0.5-0.6x that (measured on a machine 2.6x faster
+        # and scaled). 35 SimCLR epochs then fit and scored no better than 28; 60 epochs on the
+        # faster machine scored 90.07% against 90.00%; 22 MoCo epochs scored 89.36% against 88.62%.
         # Every method's network ends after its second stage; its features are that stage's 8x8
         # map over a 4x4 grid (512 values), for SimCLR the whole map (2048 values, the
         # projection head 512 wide: 90.00% against 89.85% for the grid). After a short training
