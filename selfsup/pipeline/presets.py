@@ -17,6 +17,9 @@ from selfsup.utils.config import merge_options
 
 __all__ = ["PRESETS", "apply_preset", "list_presets"]
 
+# The first two stages of the network, the second's 8x8 map averaged over a 4x4 grid.
+_TWO_STAGES_4X4 = {"num_stages": 2, "pool_size": 4}
+
 # Recipes measured in benchmarks/quality.py (figures in benchmarks/RESULTS.md).
 PRESETS: dict[str, dict[str, Any]] = {
     "small-grayscale": {
@@ -85,32 +88,32 @@ PRESETS: dict[str, dict[str, Any]] = {
             },
             "moco": {
                 "epochs": 11,
-                "backbone_args": {"num_stages": 2, "pool_size": 4},
+                "backbone_args": _TWO_STAGES_4X4,
                 "method_args": {"temperature": 0.1},
             },
-            "simsiam": {"epochs": 13, "backbone_args": {"num_stages": 2, "pool_size": 4}},
-            "byol": {"epochs": 12, "backbone_args": {"num_stages": 2, "pool_size": 4}},
+            "simsiam": {"epochs": 13, "backbone_args": _TWO_STAGES_4X4},
+            "byol": {"epochs": 12, "backbone_args": _TWO_STAGES_4X4},
             "swav": {
                 "epochs": 12,
-                "backbone_args": {"num_stages": 2, "pool_size": 4},
+                "backbone_args": _TWO_STAGES_4X4,
                 "transform": {"crop_counts": (2, 2)},
                 "method_args": {"n_prototypes": 512, "temperature": 0.2},
             },
             "vicreg": {
                 "epochs": 11,
-                "backbone_args": {"num_stages": 2, "pool_size": 4},
+                "backbone_args": _TWO_STAGES_4X4,
                 "optimizer": {"name": "sgd", "lr": 0.06, "weight_decay": 5e-4},
                 "method_args": {"hidden_dim": 1024},
             },
             "dino": {
                 "epochs": 8,
-                "backbone_args": {"num_stages": 2, "pool_size": 4},
+                "backbone_args": _TWO_STAGES_4X4,
                 "transform": {"n_local_views": 2},
                 "method_args": {"hidden_dim": 1024, "output_dim": 1024, "momentum_start": 0.99},
             },
             "barlowtwins": {
                 "epochs": 12,
-                "backbone_args": {"num_stages": 2, "pool_size": 4},
+                "backbone_args": _TWO_STAGES_4X4,
                 "optimizer": {
                     "name": "adamw",
                     "lr": 1e-3,
