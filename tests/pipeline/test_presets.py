@@ -76,6 +76,17 @@ def _train_one_epoch_with_preset(folder, out, method="simclr"):
     return result, yaml.safe_load((out / "config.yaml").read_text())
 
 
+def _assert_two_stage_backbone(run, saved, cells):
+    """``backbone.pt`` holds no third or fourth stage and loads into ``get_backbone`` with the
+    saved ``backbone_args``, giving 16 channels (width 0.125) times ``cells`` grid cells."""
+    weights = torch.load(run / "backbone.pt", weights_only=True)
+    assert not any("layer3" in key or "layer4" in key for key in weights)
+    backbone, dim = get_backbone("resnet-9", width=0.125, **saved["backbone_args"])
+    backbone.load_state_dict(weights)
+    assert dim == 16 * cells
+    assert backbone.eval()(torch.zeros(2, 3, 16, 16)).shape == (2, 16 * cells)
+
+
 def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folder):
     result, saved = _train_one_epoch_with_preset(image_folder, tmp_path / "run")
     assert saved["preset"] == "small-grayscale"
@@ -88,11 +99,7 @@ def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folde
     assert saved["backbone_args"] == {"pool_size": 8, "num_stages": 2}
     assert saved["method_args"]["hidden_dim"] == 512
     assert result.summary["augment"] == "batched"
-    weights = torch.load(tmp_path / "run" / "backbone.pt", weights_only=True)
-    assert not any("layer3" in key or "layer4" in key for key in weights)
-    backbone, dim = get_backbone("resnet-9", width=0.125, **saved["backbone_args"])
-    backbone.load_state_dict(weights)
-    assert dim == 16 * 64 and backbone.eval()(torch.zeros(2, 3, 16, 16)).shape == (2, 1024)
+    _assert_two_stage_backbone(tmp_path / "run", saved, cells=64)
 
 
 def test_preset_method_arguments_apply_to_their_method_only():
@@ -153,8 +160,4 @@ def test_a_presets_method_entry_sets_that_methods_epochs_and_transform(monkeypat
 def test_two_stage_methods_train_and_export_the_4x4_grid(tmp_path, image_folder, method):
     _, saved = _train_one_epoch_with_preset(image_folder, tmp_path / "run", method)
     assert saved["backbone_args"] == {"pool_size": 4, "num_stages": 2}
-    weights = torch.load(tmp_path / "run" / "backbone.pt", weights_only=True)
-    assert not any("layer3" in key or "layer4" in key for key in weights)
-    backbone, dim = get_backbone("resnet-9", width=0.125, **saved["backbone_args"])
-    backbone.load_state_dict(weights)
-    assert dim == 16 * 16 and backbone.eval()(torch.zeros(2, 3, 16, 16)).shape == (2, 256)
+    _assert_two_stage_backbone(tmp_path / "run", saved, cells=16)
