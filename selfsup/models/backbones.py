@@ -51,6 +51,7 @@ def _register_resnet(name: str) -> None:
         in_chans: int = 3,
         pool_size: int = 1,
         num_stages: int = 4,
+        feature_norm: bool = False,
     ) -> nn.Module:
         return ResNetGenerator(
             name,
@@ -60,11 +61,12 @@ def _register_resnet(name: str) -> None:
             in_chans=in_chans,
             pool_size=pool_size,
             num_stages=num_stages,
+            feature_norm=feature_norm,
         )
 
     factory.__doc__ = (
         f"{name} for small images (3x3 stem); kwargs: width, num_splits, in_chans, pool_size, "
-        "num_stages."
+        "num_stages, feature_norm."
     )
     BACKBONES.register(name)(factory)
 

@@ -91,8 +91,9 @@ RESNET_DEPTHS: dict[str, tuple[type[BasicBlock] | type[Bottleneck], tuple[int, .
 class ResNet(nn.Module):
     """ResNet with a 3x3 stride-1 stem and no max-pool, for 32-64 px images.
 
-    Children, in order: ``conv1, bn1, relu, layer1, layer2, layer3, layer4, linear``. Forward is
-    ``forward_features -> global average pool -> flatten -> linear``, so the seed's pattern
+    Children, in order: ``conv1, bn1, relu, layer1, layer2, layer3, layer4, feature_norm,
+    linear``. Forward is ``forward_features -> global average pool -> flatten -> feature_norm ->
+    linear`` (``feature_norm`` is an identity unless asked for), so the seed's pattern
     ``nn.Sequential(*list(resnet.children())[:-1], nn.AdaptiveAvgPool2d(1))`` yields the
     pooled features ``(B, num_features, 1, 1)``.
 
@@ -107,6 +108,14 @@ class ResNet(nn.Module):
     a short training, the finer maps of the second and third stages hold more of what tells small
     images apart than the fourth's (``benchmarks/RESULTS.md``, session 8).
 
+    With ``feature_norm=True`` the pooled features pass a batch norm without affine parameters
+    (as before MAE's linear probe): in training each feature is standardised over the batch, in
+    eval mode by its running mean and variance, which ``selfsup train`` sets from the
+    un-augmented training images after training
+    (:func:`~selfsup.training.calibrate_feature_norm`). The features of a ReLU network are all
+    >= 0 and share a large mean, which dominates their cosine similarities; standardised, every
+    feature counts alike in kNN, retrieval and selection (``benchmarks/RESULTS.md``, session 11).
+
     Args:
         block: :class:`BasicBlock` or :class:`Bottleneck`.
         layers: Number of blocks in each of the four stages.
@@ -117,6 +126,8 @@ class ResNet(nn.Module):
         in_chans: Input channels.
         pool_size: Side of the grid the head averages the last map over (1: global pooling).
         num_stages: Stages built, ``1..4``; the last map is that of stage ``num_stages``.
+        feature_norm: Standardise the pooled features with a ``BatchNorm1d(num_features,
+            affine=False)``.
 
     Raises:
         ValueError: A non-positive ``width``/``in_chans``/``pool_size``, negative
@@ -135,6 +146,7 @@ class ResNet(nn.Module):
         in_chans: int = 3,
         pool_size: int = 1,
         num_stages: int = 4,
+        feature_norm: bool = False,
     ) -> None:
         super().__init__()
         if width <= 0 or int(64 * width) < 1:
@@ -164,6 +176,9 @@ class ResNet(nn.Module):
         self.pool_size = pool_size
         self.num_features = base * 2 ** (num_stages - 1) * block.expansion * pool_size**2
         self.num_classes = num_classes
+        self.feature_norm: nn.Module = (
+            nn.BatchNorm1d(self.num_features, affine=False) if feature_norm else nn.Identity()
+        )
         self.linear: nn.Module = (
             nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
         )
@@ -239,8 +254,8 @@ class ResNet(nn.Module):
         return maps
 
     def forward_head(self, x: Tensor, *, pre_logits: bool = False) -> Tensor:
-        """Average pool (globally, or over the ``pool_size`` grid), flatten and (unless
-        ``pre_logits``) the linear classifier.
+        """Average pool (globally, or over the ``pool_size`` grid), flatten, ``feature_norm``
+        and (unless ``pre_logits``) the linear classifier.
 
         Args:
             x: Feature map ``(B, C, h, w)`` of the last stage.
@@ -249,7 +264,7 @@ class ResNet(nn.Module):
         Returns:
             ``(B, num_classes)`` logits, or ``(B, num_features)``.
         """
-        pooled = F.adaptive_avg_pool2d(x, self.pool_size).flatten(1)
+        pooled = self.feature_norm(F.adaptive_avg_pool2d(x, self.pool_size).flatten(1))
         return pooled if pre_logits else self.linear(pooled)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -270,6 +285,7 @@ def ResNetGenerator(  # noqa: N802 - seed-compatible factory name
     in_chans: int = 3,
     pool_size: int = 1,
     num_stages: int = 4,
+    feature_norm: bool = False,
 ) -> ResNet:
     """Builds a small-image ResNet by name, as lightly's ``ResNetGenerator``.
 
@@ -285,6 +301,7 @@ def ResNetGenerator(  # noqa: N802 - seed-compatible factory name
         in_chans: Input channels.
         pool_size: Side of the grid of the head's average pool (1: global; see :class:`ResNet`).
         num_stages: Stages built, ``1..4`` (see :class:`ResNet`).
+        feature_norm: Standardise the pooled features (see :class:`ResNet`).
 
     Returns:
         A :class:`ResNet`.
@@ -308,4 +325,5 @@ def ResNetGenerator(  # noqa: N802 - seed-compatible factory name
         in_chans=in_chans,
         pool_size=pool_size,
         num_stages=num_stages,
+        feature_norm=feature_norm,
     )

@@ -27,6 +27,7 @@ from selfsup.pipeline.preview import preview
 from selfsup.training import (
     AtomicCheckpoint,
     CollapseMonitor,
+    FeatureNormCalibration,
     KNNMonitor,
     MetricsWriter,
     OptimizerConfig,
@@ -42,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 # cache_images=auto keeps the decoded training images in memory up to this size.
 _CACHE_LIMIT_BYTES = 2**30
+# Training images (evenly spaced) whose features calibrate a backbone's feature norm: the
+# standard error of a variance estimated from 10,000 images is about 1.4% of it.
+_CALIBRATION_IMAGES = 10_000
 
 
 @dataclasses.dataclass
@@ -62,8 +66,9 @@ class TrainConfig:
         default_factory=dict,
         metadata={
             "help": "arguments of the backbone, e.g. backbone_args.pool_size=2 (a 2x2 grid of "
-            "pooled features in selfsup's ResNets) or backbone_args.num_stages=3 (end after "
-            "the third stage)"
+            "pooled features in selfsup's ResNets), backbone_args.num_stages=3 (end after "
+            "the third stage) or backbone_args.feature_norm=true (standardise the features "
+            "with statistics of the training images)"
         },
     )
     epochs: int = option("training epochs", 100)
@@ -416,6 +421,21 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
             stop_on_collapse=config.stop_on_collapse,
         )
     ]
+    # A backbone ending in a feature norm gets its statistics from un-augmented training images
+    # before the kNN monitor and the checkpoint read it (ignored by backbones without one).
+    callbacks.append(
+        FeatureNormCalibration(
+            _loader(
+                _evenly_spaced(eval_dataset, _CALIBRATION_IMAGES),
+                config.batch_size,
+                0,
+                False,
+                False,
+                pin,
+            ),
+            every_n_epochs=config.knn_every if config.val_data is not None else None,
+        )
+    )
     if config.val_data is not None:
         bank = eval_dataset
         val = ImageDataset(config.val_data, transform=eval_transform, draft_size=view_size)

@@ -3,8 +3,10 @@
 from selfsup.training.callbacks import (
     AtomicCheckpoint,
     CollapseMonitor,
+    FeatureNormCalibration,
     KNNMonitor,
     MetricsWriter,
+    calibrate_feature_norm,
     embed_loader,
 )
 from selfsup.training.lars import LARS
@@ -14,10 +16,12 @@ __all__ = [
     "LARS",
     "AtomicCheckpoint",
     "CollapseMonitor",
+    "FeatureNormCalibration",
     "KNNMonitor",
     "MetricsWriter",
     "OptimizerConfig",
     "SSLTrainingModule",
     "build_optimizer",
+    "calibrate_feature_norm",
     "embed_loader",
 ]

@@ -13,14 +13,23 @@ from pathlib import Path
 import lightning as L
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.data import DataLoader
 
 from selfsup.utils.debug import std_of_l2_normalized
 from selfsup.utils.features import extract_features
 from selfsup.utils.knn import knn_predict
 
-__all__ = ["AtomicCheckpoint", "CollapseMonitor", "KNNMonitor", "MetricsWriter", "embed_loader"]
+__all__ = [
+    "AtomicCheckpoint",
+    "CollapseMonitor",
+    "FeatureNormCalibration",
+    "KNNMonitor",
+    "MetricsWriter",
+    "calibrate_feature_norm",
+    "embed_loader",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +52,92 @@ def embed_loader(
     features, targets, _ = extract_features(encode, loader, pl_module.device)
     method.train(was_training)
     return features, targets
+
+
+# The smallest variance calibrate_feature_norm sets, as a fraction of the median feature's.
+_VARIANCE_FLOOR = 0.01
+
+
+def _feature_norm(backbone: nn.Module) -> _BatchNorm | None:
+    """The batch norm a backbone built with ``feature_norm=True`` ends in, or None."""
+    for name, module in backbone.named_modules():
+        if name.rsplit(".", 1)[-1] == "feature_norm" and isinstance(module, _BatchNorm):
+            return module
+    return None
+
+
+@torch.no_grad()
+def calibrate_feature_norm(
+    backbone: nn.Module, loader: DataLoader, device: torch.device | str = "cpu"
+) -> int:
+    """Sets the running statistics of the backbone's feature norm from clean images.
+
+    In training the norm's running mean and variance follow the augmented views; the images
+    embedded later are not augmented. This replaces them by the mean and (unbiased) variance of
+    the norm's input over ``loader``'s images, computed in eval mode ("precise BN", Wu and
+    Johnson, 2021). A variance is taken as at least 1% of the median feature's: a feature that
+    never fires on these images (a dead ReLU unit) would otherwise be scaled up about 300-fold
+    and, when it does fire on an unusual image, outweigh all the others in its embedding. A
+    backbone without a feature norm is left as it is.
+
+    Args:
+        backbone: Maps images `(B, C, H, W)` to features; its module named ``feature_norm``
+            (see :class:`~selfsup.models.ResNet`) is calibrated.
+        loader: Batches ``([images (B, C, H, W)], targets, filenames)`` with deterministic
+            preprocessing, as :class:`~selfsup.data.MultiViewCollate` makes them.
+        device: Where the images go.
+
+    Returns:
+        The number of images the statistics come from (0: nothing was changed).
+    """
+    norm = _feature_norm(backbone)
+    if norm is None:
+        return 0
+    captured: list[Tensor] = []
+
+    def pooled(images: Tensor) -> Tensor:
+        handle = norm.register_forward_hook(lambda _m, inputs, _o: captured.append(inputs[0]))
+        try:
+            backbone(images)
+        finally:
+            handle.remove()
+        return captured.pop()
+
+    was_training = backbone.training
+    backbone.eval()
+    features, _, _ = extract_features(pooled, loader, device)
+    backbone.train(was_training)
+    if len(features) < 2:
+        return 0
+    features = features.double()
+    variance = features.var(dim=0)
+    norm.running_mean.copy_(features.mean(dim=0))
+    norm.running_var.copy_(variance.clamp_min(_VARIANCE_FLOOR * variance.median()))
+    return len(features)
+
+
+class FeatureNormCalibration(L.Callback):
+    """Calibrates the backbone's feature norm (:func:`calibrate_feature_norm`) on
+    ``loader`` after every ``every_n_epochs``-th epoch and after the last one, before the
+    kNN monitor and the checkpoint read the backbone (list it before them).
+
+    Args:
+        loader: Training images with deterministic preprocessing.
+        every_n_epochs: Also calibrate after these epochs (the kNN monitor's); None: only
+            after the last epoch.
+    """
+
+    def __init__(self, loader: DataLoader, every_n_epochs: int | None = None) -> None:
+        if every_n_epochs is not None and every_n_epochs < 1:
+            raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}")
+        self.loader = loader
+        self.every_n_epochs = every_n_epochs
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        epoch = trainer.current_epoch + 1
+        due = self.every_n_epochs is not None and epoch % self.every_n_epochs == 0
+        if due or epoch == trainer.max_epochs:
+            calibrate_feature_norm(pl_module.method.backbone, self.loader, pl_module.device)
 
 
 class KNNMonitor(L.Callback):

@@ -45,7 +45,8 @@ def test_stem_is_3x3_stride_1_without_max_pool():
 def test_seed_children_pattern_gives_pooled_features():
     resnet = ResNetGenerator("resnet-18", width=0.25).eval()
     names = [name for name, _ in resnet.named_children()]
-    assert names == ["conv1", "bn1", "relu", "layer1", "layer2", "layer3", "layer4", "linear"]
+    assert names[:-2] == ["conv1", "bn1", "relu", "layer1", "layer2", "layer3", "layer4"]
+    assert names[-2:] == ["feature_norm", "linear"] and isinstance(resnet.feature_norm, nn.Identity)
     assert isinstance(list(resnet.children())[-1], nn.Linear)
     backbone = nn.Sequential(*list(resnet.children())[:-1], nn.AdaptiveAvgPool2d(1))
     x = torch.randn(2, 3, 32, 32)
@@ -117,6 +118,39 @@ def test_num_stages_ends_the_network_after_that_stage():
     assert one.num_features == 16 and one(images).shape == (2, 3)
     backbone, dim = get_backbone("resnet-9", width=0.25, num_stages=2, pool_size=2)
     assert dim == 128 and backbone(images).shape == (2, 128)
+
+
+def test_feature_norm_standardises_the_pooled_features():
+    torch.manual_seed(0)
+    plain = ResNetGenerator("resnet-9", width=0.25, num_classes=0, pool_size=2, num_stages=2)
+    normed = ResNetGenerator(
+        "resnet-9", width=0.25, num_classes=0, pool_size=2, num_stages=2, feature_norm=True
+    )
+    assert not any("feature_norm" in key for key in plain.state_dict())
+    normed.load_state_dict(plain.state_dict(), strict=False)
+    images = torch.randn(8, 3, 16, 16)
+    with torch.no_grad():
+        pooled = plain(images)  # (8, 128), all >= 0 after the last ReLU
+        train_out = normed(images)
+        mean, var = pooled.mean(0), pooled.var(0, unbiased=False)
+        torch.testing.assert_close(train_out, (pooled - mean) / (var + 1e-5).sqrt())
+        # One training batch moved the running statistics 10% of the way from (0, 1).
+        running_mean = 0.1 * mean
+        running_var = 0.9 + 0.1 * pooled.var(0, unbiased=True)
+        # Both networks' other batch norms saw the same batch, so their eval features agree.
+        pooled_eval = plain.eval()(images)
+        eval_out = normed.eval()(images)
+        expected = (pooled_eval - running_mean) / (running_var + 1e-5).sqrt()
+        torch.testing.assert_close(eval_out, expected)
+    assert pooled.min() >= 0 and train_out.mean(0).abs().max() < 1e-5
+    assert set(normed.state_dict()) - set(plain.state_dict()) == {
+        "feature_norm.running_mean",
+        "feature_norm.running_var",
+        "feature_norm.num_batches_tracked",
+    }
+    backbone, dim = get_backbone("resnet-9", width=0.25, num_stages=2, feature_norm=True)
+    assert dim == 32 and isinstance(backbone.model.feature_norm, nn.BatchNorm1d)
+    assert not backbone.model.feature_norm.affine
 
 
 def test_num_splits_uses_split_batch_norm_everywhere():

@@ -78,9 +78,14 @@ def _train_one_epoch_with_preset(folder, out, method="simclr"):
 
 def _assert_two_stage_backbone(run, saved, cells):
     """``backbone.pt`` holds no third or fourth stage and loads into ``get_backbone`` with the
-    saved ``backbone_args``, giving 16 channels (width 0.125) times ``cells`` grid cells."""
+    saved ``backbone_args``, giving 16 channels (width 0.125) times ``cells`` grid cells, and
+    its feature norm's statistics come from the training images after the one epoch."""
     weights = torch.load(run / "backbone.pt", weights_only=True)
     assert not any("layer3" in key or "layer4" in key for key in weights)
+    assert weights["model.feature_norm.running_var"].shape == (16 * cells,)
+    # Calibrated: no variance under the floor of 1% of the median (test_train checks the values).
+    variance = weights["model.feature_norm.running_var"]
+    assert variance.min() >= 0.01 * variance.median() * (1 - 1e-6)
     backbone, dim = get_backbone("resnet-9", width=0.125, **saved["backbone_args"])
     backbone.load_state_dict(weights)
     assert dim == 16 * cells
@@ -96,7 +101,7 @@ def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folde
     assert saved["epochs"] == 1
     assert saved["transform"]["cj_hue"] == 0.0
     # SimCLR's entry: the first two stages, the second's whole 8x8 map.
-    assert saved["backbone_args"] == {"pool_size": 8, "num_stages": 2}
+    assert saved["backbone_args"] == {"pool_size": 8, "num_stages": 2, "feature_norm": True}
     assert saved["method_args"]["hidden_dim"] == 512
     assert result.summary["augment"] == "batched"
     _assert_two_stage_backbone(tmp_path / "run", saved, cells=64)
@@ -105,11 +110,11 @@ def test_training_with_a_preset_saves_the_resolved_options(tmp_path, image_folde
 def test_preset_method_arguments_apply_to_their_method_only():
     simclr = apply_preset("small-grayscale", {}, SimCLRTransform, method="simclr")
     assert simclr["method_args"] == PRESETS["small-grayscale"]["methods"]["simclr"]["method_args"]
-    assert simclr["backbone_args"] == {"pool_size": 8, "num_stages": 2}
+    assert simclr["backbone_args"] == {"pool_size": 8, "num_stages": 2, "feature_norm": True}
     assert apply_preset("small-grayscale", {}, SimCLRTransform, method="byol")["method_args"] == {}
     moco = apply_preset("small-grayscale", {}, SimCLRTransform, method="moco")
     assert moco["method_args"] == {"temperature": 0.1}
-    assert moco["backbone_args"] == {"pool_size": 4, "num_stages": 2}
+    assert moco["backbone_args"] == {"pool_size": 4, "num_stages": 2, "feature_norm": True}
     vicreg = apply_preset("small-grayscale", {}, SimCLRTransform, method="vicreg")
     assert vicreg["method_args"] == {"hidden_dim": 1024}
     assert vicreg["optimizer"]["name"] == "sgd"
@@ -159,5 +164,5 @@ def test_a_presets_method_entry_sets_that_methods_epochs_and_transform(monkeypat
 )
 def test_two_stage_methods_train_and_export_the_4x4_grid(tmp_path, image_folder, method):
     _, saved = _train_one_epoch_with_preset(image_folder, tmp_path / "run", method)
-    assert saved["backbone_args"] == {"pool_size": 4, "num_stages": 2}
+    assert saved["backbone_args"] == {"pool_size": 4, "num_stages": 2, "feature_norm": True}
     _assert_two_stage_backbone(tmp_path / "run", saved, cells=16)

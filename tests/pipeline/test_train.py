@@ -263,6 +263,32 @@ def test_backbone_args_reach_the_backbone_and_the_embeddings(tmp_path, image_fol
     assert embeddings.shape == (24, 256)
 
 
+def test_feature_norm_exports_embeddings_standardised_over_the_training_images(
+    tmp_path, image_folder
+):
+    run = tmp_path / "run"
+    backbone_args = {"num_stages": 2, "pool_size": 2, "feature_norm": True}
+    selfsup.train(
+        data=str(image_folder), epochs=1, out=str(run), backbone_args=backbone_args, **TINY
+    )
+    weights = torch.load(run / "backbone.pt", weights_only=True)
+    # Calibrated on the 24 training images after the last epoch, not left at the running
+    # statistics of the augmented views.
+    assert weights["model.feature_norm.num_batches_tracked"] == 6  # 3 steps x 2 views
+    out = tmp_path / "embeddings.csv"
+    selfsup.embed(checkpoint=str(run), data=str(image_folder), out=str(out), num_workers=0)
+    embeddings, _, _ = load_embeddings(str(out))
+    assert embeddings.shape == (24, 64)  # 16 channels x 4 cells at width 0.125
+    variance = weights["model.feature_norm.running_var"].double()
+    kept = variance > 0.01 * variance.median() * (1 + 1e-6)  # not raised to the floor
+    values = torch.as_tensor(embeddings, dtype=torch.float64)[:, kept]
+    assert values.shape[1] > 50
+    torch.testing.assert_close(values.mean(0), torch.zeros_like(values[0]), rtol=0, atol=1e-5)
+    # Each feature divided by sqrt(variance + eps) has variance variance / (variance + eps).
+    expected = variance[kept] / (variance[kept] + 1e-5)
+    torch.testing.assert_close(values.var(0), expected, rtol=1e-4, atol=0)
+
+
 def test_images_in_memory_train_the_same_weights(tmp_path, image_folder):
     weights = {}
     for cache_images in ("always", "never"):

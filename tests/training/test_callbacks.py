@@ -6,7 +6,14 @@ import pytest
 import torch
 from torch import nn
 
-from selfsup.training.callbacks import CollapseMonitor, KNNMonitor, MetricsWriter
+from selfsup.models import get_backbone
+from selfsup.training.callbacks import (
+    CollapseMonitor,
+    FeatureNormCalibration,
+    KNNMonitor,
+    MetricsWriter,
+    calibrate_feature_norm,
+)
 
 
 class _Method(nn.Module):
@@ -68,6 +75,80 @@ def test_knn_monitor_hand_checkable_case():
     module = _Module(_Method(torch.eye(2)))
     KNNMonitor(bank, val, num_classes=2, knn_k=2).on_train_epoch_end(_trainer(), module)
     assert module.logged["knn_top1"] == pytest.approx(2 / 3)
+
+
+def _normed_backbone():
+    """A two-stage resnet-9 (width 0.125, 2x2 grid: 128 features) ending in a feature norm whose
+    running statistics one training batch has moved away from their start."""
+    torch.manual_seed(0)
+    backbone, _ = get_backbone(
+        "resnet-9", width=0.125, num_stages=2, pool_size=2, feature_norm=True
+    )
+    backbone(torch.randn(4, 3, 16, 16) * 3)
+    return backbone
+
+
+def _image_batches():
+    images = torch.randn(6, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    names = [f"{i}.png" for i in range(6)]
+    return images, [
+        ([images[:4]], torch.zeros(4), names[:4]),
+        ([images[4:]], torch.zeros(2), names[4:]),
+    ]
+
+
+def test_calibrate_feature_norm_takes_the_statistics_of_the_clean_features():
+    backbone = _normed_backbone()
+    block = backbone.model.layer2[0]
+    with torch.no_grad():  # channel 0 of the last map never fires: a dead ReLU unit
+        for norm in (block.bn2, block.shortcut[1]):
+            norm.weight[0], norm.bias[0] = 0.0, -1.0
+    images, batches = _image_batches()
+    assert calibrate_feature_norm(backbone, batches) == 6
+    assert backbone.training  # the mode is restored
+    network = backbone.model.eval()
+    with torch.no_grad():
+        # Reference: the 2x2 grid of the second stage's map, before the norm.
+        pooled = nn.functional.adaptive_avg_pool2d(network.forward_features(images), 2)
+        pooled = pooled.flatten(1)
+        norm = network.feature_norm
+        torch.testing.assert_close(norm.running_mean, pooled.mean(0))
+        variance = pooled.var(0)
+        floor = 0.01 * variance.median()
+        # The dead channel's four grid cells get the floor, not 0 (which would scale them up
+        # 300-fold: 1 / sqrt(eps)).
+        assert (variance < floor).nonzero().flatten().tolist() == [0, 1, 2, 3]
+        variance = torch.where(variance < floor, floor, variance)
+        torch.testing.assert_close(norm.running_var, variance)
+        expected = (pooled - pooled.mean(0)) / (variance + norm.eps).sqrt()
+        torch.testing.assert_close(backbone.eval()(images), expected)
+
+
+def test_calibrate_feature_norm_leaves_other_backbones_alone():
+    torch.manual_seed(0)
+    backbone, _ = get_backbone("resnet-9", width=0.125, num_stages=2)
+    before = {k: v.clone() for k, v in backbone.state_dict().items()}
+    assert calibrate_feature_norm(backbone, _image_batches()[1]) == 0
+    for key, value in backbone.state_dict().items():
+        torch.testing.assert_close(value, before[key], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("every", "epoch", "calibrated"),
+    [(None, 0, False), (None, 2, True), (2, 1, True), (2, 0, False), (1, 0, True)],
+)
+def test_feature_norm_calibration_runs_on_the_monitor_epochs_and_the_last(every, epoch, calibrated):
+    backbone = _normed_backbone()
+    mean = backbone.model.feature_norm.running_mean.clone()
+    module = _Module(types.SimpleNamespace(backbone=backbone))
+    callback = FeatureNormCalibration(_image_batches()[1], every_n_epochs=every)
+    callback.on_train_epoch_end(_trainer(epoch=epoch, max_epochs=3), module)
+    assert not torch.equal(backbone.model.feature_norm.running_mean, mean) == calibrated
+
+
+def test_feature_norm_calibration_checks_its_interval():
+    with pytest.raises(ValueError, match="every_n_epochs must be >= 1, got 0"):
+        FeatureNormCalibration([], every_n_epochs=0)
 
 
 def test_collapse_monitor_warns_and_stops_on_collapsed_projections(caplog):
