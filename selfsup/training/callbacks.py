@@ -118,8 +118,9 @@ def calibrate_feature_norm(
 
 class FeatureNormCalibration(L.Callback):
     """Calibrates the backbone's feature norm (:func:`calibrate_feature_norm`) on
-    ``loader`` after every ``every_n_epochs``-th epoch and after the last one, before the
-    kNN monitor and the checkpoint read the backbone (list it before them).
+    ``loader`` after every ``every_n_epochs``-th epoch and after the last one (also when a
+    callback listed before it stops the run), before the kNN monitor and the checkpoint read the
+    backbone (list it before them).
 
     Args:
         loader: Training images with deterministic preprocessing.
@@ -136,7 +137,7 @@ class FeatureNormCalibration(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         epoch = trainer.current_epoch + 1
         due = self.every_n_epochs is not None and epoch % self.every_n_epochs == 0
-        if due or epoch == trainer.max_epochs:
+        if due or epoch == trainer.max_epochs or trainer.should_stop:
             calibrate_feature_norm(pl_module.method.backbone, self.loader, pl_module.device)
 
 

@@ -134,15 +134,26 @@ def test_calibrate_feature_norm_leaves_other_backbones_alone():
 
 
 @pytest.mark.parametrize(
-    ("every", "epoch", "calibrated"),
-    [(None, 0, False), (None, 2, True), (2, 1, True), (2, 0, False), (1, 0, True)],
+    ("every", "epoch", "stop", "calibrated"),
+    [
+        (None, 0, False, False),
+        (None, 2, False, True),
+        (None, 0, True, True),  # the collapse monitor stops the run
+        (2, 1, False, True),
+        (2, 0, False, False),
+        (1, 0, False, True),
+    ],
 )
-def test_feature_norm_calibration_runs_on_the_monitor_epochs_and_the_last(every, epoch, calibrated):
+def test_feature_norm_calibration_runs_on_the_monitor_epochs_and_the_last(
+    every, epoch, stop, calibrated
+):
     backbone = _normed_backbone()
     mean = backbone.model.feature_norm.running_mean.clone()
     module = _Module(types.SimpleNamespace(backbone=backbone))
     callback = FeatureNormCalibration(_image_batches()[1], every_n_epochs=every)
-    callback.on_train_epoch_end(_trainer(epoch=epoch, max_epochs=3), module)
+    trainer = _trainer(epoch=epoch, max_epochs=3)
+    trainer.should_stop = stop
+    callback.on_train_epoch_end(trainer, module)
     assert not torch.equal(backbone.model.feature_norm.running_mean, mean) == calibrated
 
 
