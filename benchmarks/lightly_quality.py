@@ -17,6 +17,8 @@ this script exits cleanly without it.
     # 8 epochs fill the 30-CPU-minute budget on 2 cores (with the 2x2 grid of all four stages)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lightly_quality.py --num-stages 2 --pool-size 4
     # the preset's SimCLR backbone now: two stages, the second's map as a 4x4 grid
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lightly_quality.py --num-stages 2 --pool-size 8 \
+        --hidden-dim 512 --feature-norm --epochs 11   # the preset's SimCLR of session 11
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lightly_quality.py --method barlowtwins --epochs 12
     .venv/bin/python benchmarks/lightly_quality.py --limit 2000 --epochs 1           # smoke
 """
@@ -47,9 +49,10 @@ def _cpu_seconds() -> float:
     return total
 
 
-def _backbone(pool_size: int, num_stages: int) -> tuple[nn.Module, int]:
+def _backbone(pool_size: int, num_stages: int, feature_norm: bool) -> tuple[nn.Module, int]:
     """lightly's ResNet-9 at width 0.25 up to stage ``num_stages``, without its classifier, and
-    its feature size ``16 * 2**(num_stages - 1) * pool_size**2``."""
+    its feature size ``16 * 2**(num_stages - 1) * pool_size**2``; with ``feature_norm`` it ends
+    in a ``BatchNorm1d`` without affine parameters, as selfsup's ``backbone_args.feature_norm``."""
     from lightly.models import ResNetGenerator
 
     resnet = ResNetGenerator("resnet-9", width=0.25)
@@ -62,7 +65,20 @@ def _backbone(pool_size: int, num_stages: int) -> tuple[nn.Module, int]:
         nn.AdaptiveAvgPool2d(pool_size),
         nn.Flatten(),
     )
-    return backbone, 16 * 2 ** (num_stages - 1) * pool_size**2
+    num_features = 16 * 2 ** (num_stages - 1) * pool_size**2
+    if feature_norm:
+        backbone.append(nn.BatchNorm1d(num_features, affine=False))
+    return backbone, num_features
+
+
+@torch.no_grad()
+def _calibrate(backbone: nn.Sequential, loader) -> None:
+    """Sets the final norm's running statistics to the mean and variance (floored at 1% of the
+    median) of its input over ``loader``'s images, as selfsup's ``calibrate_feature_norm``."""
+    pooled = torch.cat([backbone[:-1](images) for images, _, _ in loader]).double()
+    variance = pooled.var(dim=0)
+    backbone[-1].running_mean.copy_(pooled.mean(dim=0))
+    backbone[-1].running_var.copy_(variance.clamp_min(0.01 * variance.median()))
 
 
 @torch.no_grad()
@@ -84,6 +100,14 @@ def main() -> None:
     parser.add_argument("--input-size", type=int, default=16)
     parser.add_argument("--pool-size", type=int, default=2)
     parser.add_argument("--num-stages", type=int, choices=[1, 2, 3, 4], default=4)
+    parser.add_argument(
+        "--feature-norm",
+        action="store_true",
+        help="end the backbone in a norm calibrated on 10,000 un-augmented training images",
+    )
+    parser.add_argument(
+        "--hidden-dim", type=int, default=None, help="SimCLR head width (default: the features')"
+    )
     parser.add_argument("--temperature", type=float, default=0.1)
     parser.add_argument(
         "--lr", type=float, default=None, help="per 256 images (SimCLR 0.06, Barlow Twins 0.001)"
@@ -136,10 +160,11 @@ def main() -> None:
         num_workers=args.workers,
         persistent_workers=args.workers > 0,
     )
-    backbone, num_features = _backbone(args.pool_size, args.num_stages)
+    backbone, num_features = _backbone(args.pool_size, args.num_stages, args.feature_norm)
     steps = args.epochs * len(loader)
     if args.method == "simclr":
-        model = nn.Sequential(backbone, SimCLRProjectionHead(num_features, num_features, 128))
+        hidden = args.hidden_dim or num_features
+        model = nn.Sequential(backbone, SimCLRProjectionHead(num_features, hidden, 128))
         criterion = NTXentLoss(temperature=args.temperature)
         lr = (args.lr or 0.06) * args.batch_size / 256
         optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
@@ -187,6 +212,10 @@ def main() -> None:
         ]
     )
     backbone.eval()
+    if args.feature_norm:
+        clean = LightlyDataset(str(train_dir), transform=plain)
+        every = torch.utils.data.Subset(clean, range(0, len(clean), max(1, len(clean) // 10_000)))
+        _calibrate(backbone, torch.utils.data.DataLoader(every, 512))
     bank, bank_labels = _features(
         backbone, torch.utils.data.DataLoader(LightlyDataset(str(train_dir), transform=plain), 512)
     )
@@ -205,6 +234,7 @@ def main() -> None:
         "epochs": args.epochs,
         "num_stages": args.num_stages,
         "pool_size": args.pool_size,
+        "feature_norm": args.feature_norm,
         "knn_top1": round((predicted == test_labels).float().mean().item(), 4),
         "knn_k": args.knn_k,
         "wall_s": round(time.perf_counter() - started, 1),
