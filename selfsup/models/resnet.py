@@ -93,9 +93,9 @@ class ResNet(nn.Module):
 
     Children, in order: ``conv1, bn1, relu, layer1, layer2, layer3, layer4, feature_norm,
     linear``. Forward is ``forward_features -> global average pool -> flatten -> feature_norm ->
-    linear`` (``feature_norm`` is an identity unless asked for), so the seed's pattern
-    ``nn.Sequential(*list(resnet.children())[:-1], nn.AdaptiveAvgPool2d(1))`` yields the
-    pooled features ``(B, num_features, 1, 1)``.
+    linear`` (``feature_norm`` is an identity unless asked for), so without a feature norm the
+    seed's pattern ``nn.Sequential(*list(resnet.children())[:-1], nn.AdaptiveAvgPool2d(1))``
+    yields the pooled features ``(B, num_features, 1, 1)``.
 
     With ``pool_size=g > 1`` the head averages the last map over a ``g x g`` grid instead of
     globally and concatenates the cells, ``(B, C * g * g)``: the features keep where things are
