@@ -421,21 +421,16 @@ def train(config: TrainConfig | None = None, **options: Any) -> TrainResult:
             stop_on_collapse=config.stop_on_collapse,
         )
     ]
-    # A backbone ending in a feature norm gets its statistics from un-augmented training images
-    # before the kNN monitor and the checkpoint read it (ignored by backbones without one).
-    callbacks.append(
-        FeatureNormCalibration(
-            _loader(
-                _evenly_spaced(eval_dataset, _CALIBRATION_IMAGES),
-                config.batch_size,
-                0,
-                False,
-                False,
-                pin,
-            ),
-            every_n_epochs=config.knn_every if config.val_data is not None else None,
+    if backbone_kwargs.get("feature_norm"):
+        # The norm gets its statistics from un-augmented training images before the kNN
+        # monitor and the checkpoint read the backbone.
+        calibration = _evenly_spaced(eval_dataset, _CALIBRATION_IMAGES)
+        callbacks.append(
+            FeatureNormCalibration(
+                _loader(calibration, config.batch_size, 0, False, False, pin),
+                every_n_epochs=config.knn_every if config.val_data is not None else None,
+            )
         )
-    )
     if config.val_data is not None:
         bank = eval_dataset
         val = ImageDataset(config.val_data, transform=eval_transform, draft_size=view_size)
