@@ -67,18 +67,9 @@ def _backbone(pool_size: int, num_stages: int, feature_norm: bool) -> tuple[nn.M
     )
     num_features = 16 * 2 ** (num_stages - 1) * pool_size**2
     if feature_norm:
-        backbone.append(nn.BatchNorm1d(num_features, affine=False))
+        # Named as selfsup's, so that selfsup's calibrate_feature_norm finds it.
+        backbone.add_module("feature_norm", nn.BatchNorm1d(num_features, affine=False))
     return backbone, num_features
-
-
-@torch.no_grad()
-def _calibrate(backbone: nn.Sequential, loader) -> None:
-    """Sets the final norm's running statistics to the mean and variance (floored at 1% of the
-    median) of its input over ``loader``'s images, as selfsup's ``calibrate_feature_norm``."""
-    pooled = torch.cat([backbone[:-1](images) for images, _, _ in loader]).double()
-    variance = pooled.var(dim=0)
-    backbone[-1].running_mean.copy_(pooled.mean(dim=0))
-    backbone[-1].running_var.copy_(variance.clamp_min(0.01 * variance.median()))
 
 
 @torch.no_grad()
@@ -213,9 +204,13 @@ def main() -> None:
     )
     backbone.eval()
     if args.feature_norm:
+        from selfsup.training import calibrate_feature_norm
+
         clean = LightlyDataset(str(train_dir), transform=plain)
         every = torch.utils.data.Subset(clean, range(0, len(clean), max(1, len(clean) // 10_000)))
-        _calibrate(backbone, torch.utils.data.DataLoader(every, 512))
+        batches = torch.utils.data.DataLoader(every, 512)
+        # selfsup's batches hold a list of views: ([images], targets, filenames).
+        calibrate_feature_norm(backbone, (([x], y, n) for x, y, n in batches))
     bank, bank_labels = _features(
         backbone, torch.utils.data.DataLoader(LightlyDataset(str(train_dir), transform=plain), 512)
     )
